@@ -1,0 +1,5 @@
+"""``python -m kpispec`` runs the command line."""
+
+from kpispec.cli import main
+
+main()

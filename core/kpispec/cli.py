@@ -1,0 +1,285 @@
+"""The ``kpispec`` command: a thin click layer over the Python API.
+
+It parses options, calls :mod:`kpispec.project`, and turns errors into one
+message and an exit code: 0 ok, 1 the user's input is wrong, 2 a source or
+sink failed. A traceback is shown only with ``--debug``.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, Sequence, TypeVar
+
+import click
+
+from kpispec.errors import InternalError, KpispecError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+__all__ = ["main"]
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}" if "\n" not in message else message, err=True)
+    sys.exit(code)
+
+
+def handle_errors(fn: F) -> F:
+    """Run a command, turning kpispec errors into a message and an exit code."""
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        debug = click.get_current_context().find_root().params.get("debug", False)
+        try:
+            return fn(*args, **kwargs)
+        except KpispecError as exc:
+            if debug:
+                raise
+            _fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+        except (click.exceptions.Exit, click.ClickException, SystemExit):
+            raise
+        except Exception as exc:
+            if debug:
+                raise
+            _fail(str(InternalError(f"{type(exc).__name__}: {exc}")), 2)
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="kpispec")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+@click.option("--no-plugin", "no_plugin", multiple=True, metavar="NAME",
+              help="Do not load the plugin NAME (repeatable).")
+def main(debug: bool, no_plugin: Sequence[str]) -> None:
+    """kpispec: CRM metrics in YAML, compiled to SQL for any warehouse.
+
+    Metrics are validated against a JSON Schema, compiled through sqlglot and
+    run on an embedded DuckDB by default or on your own warehouse.
+    """
+    if no_plugin:
+        from kpispec.plugins import ESSENTIAL_PLUGINS, reset
+
+        essential = sorted(set(no_plugin) & ESSENTIAL_PLUGINS)
+        if essential:
+            raise click.UsageError(f"--no-plugin {essential[0]}: kpispec cannot work without it")
+        blocked = {n for n in os.environ.get("KPISPEC_BLOCK_PLUGINS", "").split(",") if n}
+        os.environ["KPISPEC_BLOCK_PLUGINS"] = ",".join(sorted(blocked | set(no_plugin)))
+        reset()
+
+
+def _warn_plugins() -> None:
+    from kpispec.plugins import get_registry
+
+    for problem in get_registry().problems:
+        click.echo(f"warning: {problem}", err=True)
+
+
+def _project(path: str, variables: Sequence[str] = ()) -> Any:
+    from kpispec.project import load_project
+
+    values: dict[str, Any] = {}
+    for item in variables:
+        name, sep, raw = item.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{item!r} is not NAME=VALUE", param_hint="--var")
+        import yaml
+
+        values[name] = yaml.safe_load(raw) if raw else ""
+    _warn_plugins()
+    return load_project(path, vars=values)
+
+
+_path_option = click.option("--project", "-p", "path", default=".", show_default=True,
+                            type=click.Path(), help="Project directory or spec file.")
+_var_option = click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+                           help="Set a template variable (repeatable; overrides kpispec.yaml).")
+
+
+def _query_options(fn: F) -> F:
+    options = [
+        click.option("--by", "by", multiple=True, metavar="DIM",
+                     help="Group by a dimension (repeatable; joined ones as model.dim)."),
+        click.option("--grain", type=click.Choice(["day", "week", "month", "quarter", "year"]),
+                     help="Period grain (default: the metrics' grain, else month)."),
+        click.option("--from", "start", metavar="DATE", help="First day, inclusive (YYYY-MM-DD)."),
+        click.option("--to", "end", metavar="DATE", help="Last day, exclusive (YYYY-MM-DD)."),
+        click.option("--where", metavar="EXPR",
+                     help="A filter over dimensions and columns, in the project dialect."),
+        _var_option,
+        _path_option,
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+@main.command()
+@click.argument("path", default=".", type=click.Path())
+@_var_option
+@handle_errors
+def validate(path: str, variables: Sequence[str]) -> None:
+    """Check a project: schema, names, references, joins and SQL snippets.
+
+    Every problem is reported as file:line:col: path: message.
+    """
+    project = _project(path, variables)
+    click.echo(f"ok: {len(project.models)} models, {len(project.metrics)} metrics "
+               f"in {len(project.files)} files")
+
+
+@main.command("list")
+@click.argument("path", default=".", type=click.Path())
+@click.option("--lang", default="en", show_default=True, help="Label language (en, ro, pl, it, zh, ru…).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@_var_option
+@handle_errors
+def list_(path: str, lang: str, as_json: bool, variables: Sequence[str]) -> None:
+    """List metrics with their type, label, models and origin."""
+    project = _project(path, variables)
+    rows = []
+    for name in sorted(project.metrics):
+        m = project.metrics[name]
+        origin = m.origin
+        if name in project.overrides:
+            origin += f" (overrides {', '.join(project.overrides[name])})"
+        rows.append({"name": name, "type": m.type, "label": m.label(lang),
+                     "models": ", ".join(_metric_models(project, name)), "origin": origin,
+                     "description": m.description})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in ("name", "type", "label", "models", "origin"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(row["name"], row["type"], row["label"], row["models"], row["origin"])
+    Console(soft_wrap=True).print(table)
+
+
+def _metric_models(project: Any, name: str, seen: set[str] | None = None) -> list[str]:
+    seen = seen if seen is not None else set()
+    if name in seen:
+        return []
+    seen.add(name)
+    metric = project.metrics[name]
+    found = list(metric.models)
+    for ref in metric.refs:
+        found += _metric_models(project, ref, seen)
+    return sorted(set(found))
+
+
+@main.command("compile")
+@click.argument("metrics", nargs=-1)
+@click.option("--dialect", "-d", help="SQL dialect to write (default: the project's dialect).")
+@_query_options
+@handle_errors
+def compile_(metrics: Sequence[str], dialect: str | None, path: str, variables: Sequence[str],
+             **options: Any) -> None:
+    """Print the SQL that computes METRICS, in the chosen dialect."""
+    project = _project(path, variables)
+    compiled = project.compile(list(metrics), dialect=dialect, **options)
+    click.echo(compiled.sql + ";")
+
+
+@main.command()
+@click.argument("metrics", nargs=-1)
+@click.option("--all", "all_metrics", is_flag=True, help="Run every metric of the project.")
+@click.option("--source", "-s", metavar="URL",
+              help="Where to run: duckdb:///file.duckdb (default: kpispec.yaml's source).")
+@click.option("--sink", "sinks", multiple=True, metavar="URL|FILE",
+              help="Where results go (repeatable): table (default), out.csv, out.json, csv:-, …")
+@click.option("--lang", default="en", show_default=True, help="Label language for the table sink.")
+@click.option("--timeout", type=float, metavar="SECONDS", help="Cancel the query after this long.")
+@_query_options
+@handle_errors
+def run(metrics: Sequence[str], all_metrics: bool, source: str | None, sinks: Sequence[str],
+        lang: str, timeout: float | None, path: str, variables: Sequence[str],
+        **options: Any) -> None:
+    """Run METRICS on a source and write the result to each sink."""
+    from kpispec.output import write_result
+
+    project = _project(path, variables)
+    names = sorted(project.metrics) if all_metrics else list(metrics)
+    if all_metrics and metrics:
+        raise click.UsageError("give metric names or --all, not both")
+    if not source and not project.settings.source:
+        raise click.UsageError("--source is required (or set 'source:' in kpispec.yaml), "
+                               "e.g. --source duckdb:///crm.duckdb")
+    write_result(project, names, source=source, sinks=list(sinks) or ["table"], lang=lang,
+                 timeout=timeout, options=options)
+
+
+@main.command()
+@click.option("--rows", default=5_000, show_default=True, type=click.IntRange(10, 50_000_000),
+              help="Number of deals; every other table scales with it.")
+@click.option("--out", default="kpispec-demo.duckdb", show_default=True, type=click.Path(),
+              help="The DuckDB file to write.")
+@click.option("--seed", default=7, show_default=True, type=int, help="Random seed.")
+@handle_errors
+def demo(rows: int, out: str, seed: int) -> None:
+    """Write a demo CRM warehouse to DuckDB and compute a handful of metrics on it."""
+    from kpispec._demo_command import run_demo
+
+    run_demo(rows=rows, out=Path(out), seed=seed)
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@handle_errors
+def plugins(as_json: bool) -> None:
+    """List installed plugins, their versions and what each registered."""
+    from kpispec.plugins import plugin_infos
+
+    infos = plugin_infos()
+    if as_json:
+        click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold")
+    for column in ("plugin", "version", "status", "registered"):
+        table.add_column(column)
+    for info in infos:
+        registered = "; ".join(f"{kind}: {', '.join(sorted(names))}"
+                               for kind, names in sorted(info.registered.items()))
+        status = info.status + (f" ({info.error})" if info.error else "")
+        table.add_row(info.name, info.version, status, registered)
+    Console(soft_wrap=True).print(table)
+
+
+@main.command()
+@click.option("--settings", "for_settings", is_flag=True,
+              help="Print the schema of kpispec.yaml instead of spec files.")
+@handle_errors
+def schema(for_settings: bool) -> None:
+    """Print the JSON Schema of spec files (installed metric types included).
+
+    Save it and point your editor at it:
+    kpispec schema > kpispec.schema.json, then start a spec file with
+    '# yaml-language-server: $schema=kpispec.schema.json'.
+    """
+    from kpispec.project import published_schema
+
+    document = published_schema()
+    if for_settings:
+        settings = dict(document["$defs"]["settings"])
+        settings["$schema"] = document["$schema"]
+        document = settings
+    click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def entry() -> None:  # pragma: no cover - console script shim for `python -m kpispec`
+    main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,146 @@
+"""Compile a query over a project into SQL for one dialect.
+
+The pipeline: :func:`~kpispec.compile.plan.build_plan` (scans and outputs) →
+:func:`~kpispec.compile.to_sql.build_select` (one sqlglot SELECT) → the
+``modify_query`` plugins → identifier quoting → rendering with
+``unsupported_level=RAISE``, so a construct a dialect lacks is an error that
+names the metric and the dialect, never silently wrong SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Mapping
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ErrorLevel, UnsupportedError
+
+from kpispec.compile import dialects
+from kpispec.compile.plan import Plan, Query, build_plan
+from kpispec.compile.to_sql import build_select
+from kpispec.errors import CompileError, PluginError, QueryError, UnsupportedDialectFeature
+
+if TYPE_CHECKING:
+    from kpispec.spec.model import Metric, Model
+
+__all__ = ["CompiledQuery", "Query", "QueryContext", "compile_query"]
+
+#: Aggregations a dialect cannot compute (as an aggregate over a GROUP BY).
+_UNSUPPORTED_AGGS = {
+    "sqlite": {"median", "percentile"},
+    "mysql": {"median", "percentile"},
+}
+_SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class QueryContext:
+    """What ``modify_query`` plugins are told about the query."""
+
+    metrics: tuple[str, ...]
+    dimensions: tuple[str, ...]
+    grain: str
+    start: Any
+    end: Any
+    dialect: str
+
+
+@dataclass(frozen=True)
+class CompiledQuery:
+    """A compiled query: the SQL text, its tree, and what its columns are."""
+
+    sql: str
+    expression: exp.Expression
+    dialect: str
+    query: Query
+    metrics: tuple[Metric, ...]
+    columns: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return self.sql
+
+
+def _keywords(dialect: str) -> frozenset[str]:
+    d = sqlglot.Dialect.get_or_raise(dialect)
+    words = {k.upper() for k in d.tokenizer_class.KEYWORDS if re.fullmatch(r"[A-Za-z_]+", k)}
+    words |= {w.upper() for w in getattr(d.generator_class, "RESERVED_KEYWORDS", set())}
+    return frozenset(words)
+
+
+def _quote_where_needed(tree: exp.Expression, dialect: str) -> exp.Expression:
+    """Quote identifiers that are not plain lower-case names or that are keywords."""
+    keywords = _keywords(dialect)
+    for ident in tree.find_all(exp.Identifier):
+        name = ident.name
+        if not _SAFE_IDENTIFIER.match(name) or name.upper() in keywords:
+            ident.set("quoted", True)
+    return tree
+
+
+def _check_dialect(plan: Plan, dialect: str) -> None:
+    missing = _UNSUPPORTED_AGGS.get(dialect, set())
+    for scan in plan.scans:
+        for agg in scan.aggregates:
+            if agg.agg in missing:
+                owner = next((o.name for o in plan.outputs if agg.alias.startswith(o.name)),
+                             agg.alias)
+                raise UnsupportedDialectFeature(metric=owner, dialect=dialect,
+                                                construct=f"the {agg.agg} aggregation")
+
+
+def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], query: Query,
+                  dialect: str, *, pretty: bool = True, modify: bool = True) -> CompiledQuery:
+    """Compile ``query`` to SQL in ``dialect``.
+
+    Raises:
+        QueryError: the query names something unknown or unreachable.
+        UnsupportedDialectFeature: the dialect cannot express what a metric needs.
+        PluginError: a ``modify_query`` plugin failed.
+    """
+    dialect = dialects.dialect_name(dialect)
+    if dialect not in dialects.DIALECTS:
+        raise QueryError(f"unknown dialect {dialect!r}; choose one of {', '.join(dialects.DIALECTS)}")
+    for name in query.metrics:
+        if name not in metrics:
+            from kpispec.errors import UnknownMetricError
+            from kpispec.spec.schema import suggest
+
+            raise UnknownMetricError(f"unknown metric {name!r}", hint=suggest(name, metrics))
+    plan = build_plan(models, metrics, query)
+    _check_dialect(plan, dialect)
+    tree: exp.Expression = build_select(plan, dialect)
+    if modify:
+        tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
+                                                   query.start, query.end, dialect))
+    tree = _quote_where_needed(tree, dialect)
+    try:
+        sql = tree.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as exc:
+        raise UnsupportedDialectFeature(metric=", ".join(query.metrics), dialect=dialect,
+                                        construct=str(exc).splitlines()[0]) from None
+    except Exception as exc:  # sqlglot raising anything else is a construct it cannot render
+        raise CompileError(f"cannot render the query for dialect {dialect!r}: {exc}") from None
+    columns = ("period", *[d.replace(".", "__") for d in query.dimensions], *query.metrics)
+    return CompiledQuery(sql, tree, dialect, query, tuple(metrics[m] for m in query.metrics),
+                         columns)
+
+
+def _modify(tree: exp.Expression, dialect: str, context: QueryContext) -> exp.Expression:
+    from kpispec.plugins import call_impl, get_plugin_manager
+
+    for impl in get_plugin_manager().hook.modify_query.get_hookimpls():
+        candidate = tree.copy()
+        try:
+            result = call_impl(impl, expression=candidate, dialect=dialect, context=context)
+        except Exception as exc:
+            raise PluginError(f"raised {type(exc).__name__}: {exc}", plugin=impl.plugin_name,
+                              hook="modify_query") from exc
+        if result is None:
+            result = candidate
+        if not isinstance(result, exp.Query):
+            raise PluginError(f"returned {type(result).__name__}, not a sqlglot query expression",
+                              plugin=impl.plugin_name, hook="modify_query")
+        tree = result
+    return tree

@@ -1,0 +1,169 @@
+"""What differs between SQL dialects beyond what sqlglot's generators decide.
+
+sqlglot spells most constructs per dialect by itself. Where its default is
+wrong for our meaning — a week that starts on Monday everywhere, a period
+start that is a DATE, SQLite and MySQL without DATE_TRUNC, Oracle without
+VALUES-less SELECT — the construct is written here, once per dialect, as a
+constant template parsed by sqlglot in that dialect with the placeholder
+column ``__x`` (and ``__n``) replaced by the real expression tree. User input
+never passes through a template's text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+
+import sqlglot
+from sqlglot import exp
+
+__all__ = [
+    "DIALECTS",
+    "add_periods",
+    "date_literal",
+    "dialect_name",
+    "null_safe_eq",
+    "select_constant",
+    "timestamp_literal",
+    "truncate",
+]
+
+#: Output dialects kpispec supports and tests (golden SQL for each).
+DIALECTS = (
+    "duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "redshift",
+    "spark", "databricks", "trino", "clickhouse", "tsql", "oracle",
+)
+_ALIASES = {"postgresql": "postgres", "mariadb": "mysql", "sqlserver": "tsql", "mssql": "tsql",
+            "spark2": "spark", "presto": "trino"}
+
+# Truncation of a timestamp to the first day of its period, as a DATE. Weeks start on Monday.
+_TRUNCATE: dict[str, dict[str, str]] = {
+    "sqlite": {
+        "day": "DATE(__x)",
+        "week": "DATE(__x, '-6 days', 'weekday 1')",
+        "month": "DATE(__x, 'start of month')",
+        "quarter": "DATE(__x, 'start of month', '-' || ((CAST(STRFTIME('%m', __x) AS INTEGER) - 1) % 3) || ' months')",
+        "year": "DATE(__x, 'start of year')",
+    },
+    "mysql": {
+        "day": "DATE(__x)",
+        "week": "DATE_SUB(DATE(__x), INTERVAL WEEKDAY(__x) DAY)",
+        "month": "DATE_SUB(DATE(__x), INTERVAL (DAYOFMONTH(__x) - 1) DAY)",
+        "quarter": "MAKEDATE(YEAR(__x), 1) + INTERVAL (QUARTER(__x) - 1) QUARTER",
+        "year": "MAKEDATE(YEAR(__x), 1)",
+    },
+    "bigquery": {
+        "day": "CAST(__x AS DATE)",
+        "week": "DATE_TRUNC(CAST(__x AS DATE), WEEK(MONDAY))",
+        "month": "DATE_TRUNC(CAST(__x AS DATE), MONTH)",
+        "quarter": "DATE_TRUNC(CAST(__x AS DATE), QUARTER)",
+        "year": "DATE_TRUNC(CAST(__x AS DATE), YEAR)",
+    },
+    "tsql": {
+        "day": "CAST(__x AS DATE)",
+        "week": "CAST(DATEADD(DAY, (DATEDIFF(DAY, 0, __x) / 7) * 7, 0) AS DATE)",
+        "month": "DATEFROMPARTS(YEAR(__x), MONTH(__x), 1)",
+        "quarter": "DATEFROMPARTS(YEAR(__x), (DATEPART(QUARTER, __x) - 1) * 3 + 1, 1)",
+        "year": "DATEFROMPARTS(YEAR(__x), 1, 1)",
+    },
+    "oracle": {
+        "day": "TRUNC(__x, 'DD')",
+        "week": "TRUNC(__x, 'IW')",
+        "month": "TRUNC(__x, 'MM')",
+        "quarter": "TRUNC(__x, 'Q')",
+        "year": "TRUNC(__x, 'YYYY')",
+    },
+}
+
+# Adding n periods to a DATE (only ever a period start, so month ends never overflow).
+_ADD: dict[str, dict[str, str]] = {
+    "sqlite": {
+        "day": "DATE(__x, '+' || __n || ' days')",
+        "month": "DATE(__x, '+' || __n || ' months')",
+    },
+    "oracle": {
+        "day": "__x + __n",
+        "month": "ADD_MONTHS(__x, __n)",
+    },
+}
+
+_STEP = {"day": ("day", 1), "week": ("day", 7), "month": ("month", 1),
+         "quarter": ("month", 3), "year": ("month", 12)}
+
+
+def dialect_name(dialect: str) -> str:
+    """The canonical sqlglot name of ``dialect`` (``postgresql`` → ``postgres``)."""
+    name = dialect.lower()
+    return _ALIASES.get(name, name)
+
+
+@lru_cache(maxsize=None)
+def _template(dialect: str, text: str) -> exp.Expression:
+    return sqlglot.parse_one(text, read=dialect)
+
+
+def _fill(dialect: str, text: str, **values: exp.Expression) -> exp.Expression:
+    def swap(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Column) and not node.table and node.name.startswith("__"):
+            return values[node.name[2:]].copy()
+        return node
+
+    return _template(dialect, text).copy().transform(swap, copy=False)
+
+
+def truncate(value: exp.Expression, grain: str, dialect: str) -> exp.Expression:
+    """The first day (a DATE) of the ``grain`` period holding ``value``; weeks start Monday.
+
+    >>> truncate(exp.column("closed_at"), "month", "duckdb").sql("duckdb")
+    "CAST(DATE_TRUNC('MONTH', closed_at) AS DATE)"
+    """
+    templates = _TRUNCATE.get(dialect)
+    if templates is not None:
+        return _fill(dialect, templates[grain], x=value)
+    unit = exp.Literal.string(grain.upper())
+    return exp.cast(exp.DateTrunc(this=value, unit=unit), exp.DataType.Type.DATE)
+
+
+def add_periods(start: exp.Expression, count: exp.Expression, grain: str,
+                dialect: str) -> exp.Expression:
+    """``start`` (a period's first day) moved ``count`` periods later, as a DATE."""
+    unit, step = _STEP[grain]
+    n = count if step == 1 else exp.Mul(this=count, expression=exp.Literal.number(step))
+    templates = _ADD.get(dialect)
+    if templates is not None:
+        return _fill(dialect, templates[unit], x=start, n=n)
+    added = exp.DateAdd(this=start, expression=n, unit=exp.var(unit.upper()))
+    return exp.cast(added, exp.DataType.Type.DATE)
+
+
+def date_literal(value: dt.date, dialect: str) -> exp.Expression:
+    """A DATE constant."""
+    text = exp.Literal.string(value.isoformat())
+    if dialect == "sqlite":
+        return text  # SQLite keeps dates as ISO text; DATE('…') would be the same string
+    return exp.cast(text, exp.DataType.Type.DATE)
+
+
+def timestamp_literal(value: dt.date, dialect: str) -> exp.Expression:
+    """A timestamp constant at midnight of ``value`` (the naive, UTC-stored kind)."""
+    text = exp.Literal.string(f"{value.isoformat()} 00:00:00")
+    if dialect == "sqlite":
+        return text
+    return exp.cast(text, exp.DataType.Type.TIMESTAMP)
+
+
+def null_safe_eq(left: exp.Expression, right: exp.Expression, dialect: str) -> exp.Expression:
+    """``left`` equals ``right``, where two NULLs are equal."""
+    if dialect in ("tsql", "oracle"):
+        both_null = exp.and_(exp.Is(this=left.copy(), expression=exp.Null()),
+                             exp.Is(this=right.copy(), expression=exp.Null()))
+        return exp.paren(exp.or_(exp.EQ(this=left, expression=right), both_null))
+    return exp.NullSafeEQ(this=left, expression=right)
+
+
+def select_constant(value: exp.Expression, alias: str, dialect: str) -> exp.Select:
+    """``SELECT value AS alias`` with the FROM clause the dialect needs for that."""
+    select = exp.select(exp.alias_(value, alias))
+    if dialect == "oracle":
+        select = select.from_("DUAL")
+    return select

@@ -1,0 +1,237 @@
+"""The logical plan: which scans a query needs and how metrics combine their measures.
+
+A query's metrics are expanded to leaf measures (derived metrics inline the
+metrics they name, carrying their filters down). Measures are grouped by
+(model, time column): each group is one :class:`Scan` — one pass over the
+table, one GROUP BY, a conditional aggregate per measure — so several metrics
+over the same table never cost a subquery each. Scans are joined on period and
+dimensions only after aggregation, so measures from different tables never fan
+out.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+from sqlglot import exp
+
+from kpispec.errors import CompileError, QueryError
+from kpispec.spec.model import GRAINS, Measure, Metric, Model
+from kpispec.spec.resolve import ResolveError, Resolver
+
+__all__ = ["Aggregate", "Plan", "Query", "Scan", "build_plan"]
+
+
+@dataclass(frozen=True)
+class Query:
+    """What the user asked for."""
+
+    metrics: tuple[str, ...]
+    dimensions: tuple[str, ...] = ()
+    grain: str = "month"
+    start: dt.date | None = None  # inclusive
+    end: dt.date | None = None  # exclusive
+    where: exp.Expression | None = None
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """One aggregate column of a scan."""
+
+    alias: str
+    agg: str
+    expr: exp.Expression | None  # qualified; None for count(*)
+    condition: exp.Expression | None  # qualified; rows it counts (CASE WHEN)
+    p: float | None = None
+    additive: bool = True
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One pass over a model: filter, group by period and dimensions, aggregate."""
+
+    name: str
+    model: Model
+    time: exp.Expression  # qualified time column
+    joins: tuple[str, ...]  # models joined, in order
+    dimensions: tuple[tuple[str, exp.Expression], ...]  # (output name, qualified expression)
+    where: tuple[exp.Expression, ...]  # qualified conjuncts
+    aggregates: tuple[Aggregate, ...]
+
+
+@dataclass(frozen=True)
+class Output:
+    """A result column: a metric and its expression over ``scan.alias`` columns."""
+
+    name: str
+    expr: exp.Expression
+    metric: Metric
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A planned query: its scans, its output columns, and the models they read."""
+
+    query: Query
+    scans: tuple[Scan, ...]
+    outputs: tuple[Output, ...]
+    models: Mapping[str, Model]
+
+
+def _key(tree: exp.Expression | None) -> str:
+    return "" if tree is None else tree.sql(dialect="duckdb", normalize=False)
+
+
+def _conjuncts(tree: exp.Expression | None) -> list[exp.Expression]:
+    if tree is None:
+        return []
+    return list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
+
+
+def _and(parts: Sequence[exp.Expression]) -> exp.Expression | None:
+    return exp.and_(*[p.copy() for p in parts]) if parts else None
+
+
+class _Planner:
+    def __init__(self, models: Mapping[str, Model], metrics: Mapping[str, Metric],
+                 query: Query) -> None:
+        self.models = models
+        self.metrics = metrics
+        self.query = query
+        self.resolver = Resolver(models)
+        # (model, time) -> {measure key -> (alias, Measure, filters)}
+        self.groups: dict[tuple[str, str], dict[str, tuple[str, Measure, tuple[exp.Expression, ...]]]] = {}
+        self.aliases: set[str] = set()
+
+    def _alias(self, wanted: str) -> str:
+        alias = re.sub(r"\W", "_", wanted)
+        n = 2
+        base = alias
+        while alias in self.aliases:
+            alias = f"{base}_{n}"
+            n += 1
+        self.aliases.add(alias)
+        return alias
+
+    def expand(self, name: str, filters: tuple[exp.Expression, ...], stack: tuple[str, ...]
+               ) -> exp.Expression:
+        """The metric's expression with every measure replaced by a scan column reference."""
+        metric = self.metrics[name]
+        if name in stack:
+            raise CompileError(f"metrics reference each other in a cycle: {' -> '.join(stack + (name,))}")
+        if metric.filter is not None:
+            filters = filters + (metric.filter,)
+        replacements: dict[str, exp.Expression] = {}
+        for role, measure in metric.measures.items():
+            replacements[role] = self.measure_ref(name, role, measure, filters)
+        for ref in metric.refs:
+            replacements[ref] = exp.paren(self.expand(ref, filters, stack + (name,)))
+
+        def swap(node: exp.Expression) -> exp.Expression:
+            if isinstance(node, exp.Column):
+                key = node.sql() if node.table else node.name
+                if key in replacements:
+                    return replacements[key].copy()
+            return node
+
+        return metric.expr.copy().transform(swap, copy=False)
+
+    def measure_ref(self, metric: str, role: str, measure: Measure,
+                    filters: tuple[exp.Expression, ...]) -> exp.Expression:
+        assert measure.time is not None
+        group = self.groups.setdefault((measure.model, measure.time), {})
+        key = "|".join([measure.agg, _key(measure.expr), _key(measure.filter), str(measure.p),
+                        *sorted(_key(f) for f in filters)])
+        if key not in group:
+            group[key] = (self._alias(f"{metric}__{role}" if role != "value" else metric),
+                          measure, filters)
+        alias, _, _ = group[key]
+        ref: exp.Expression = exp.column(alias, table=_scan_name(measure.model, measure.time))
+        if measure.additive:
+            ref = exp.func("COALESCE", ref, exp.Literal.number(0))
+        return ref
+
+    def qualify(self, model: str, tree: exp.Expression, names: str, what: str,
+                joins: list[str]) -> exp.Expression:
+        try:
+            resolved = self.resolver.qualify(model, tree, names=names)
+        except ResolveError as exc:
+            raise QueryError(f"{what}: {exc.message}", hint=exc.hint) from None
+        for j in resolved.joins:
+            if j not in joins:
+                joins.append(j)
+        return resolved.expr
+
+    def scans(self) -> tuple[Scan, ...]:
+        out = []
+        for (model_name, time), measures in self.groups.items():
+            model = self.models[model_name]
+            joins: list[str] = []
+            metrics_here = sorted({a.split("__")[0] for a, _, _ in measures.values()})
+            dims = []
+            for dim in self.query.dimensions:
+                try:
+                    resolved = self.resolver.dimension(model_name, dim)
+                except ResolveError as exc:
+                    raise QueryError(
+                        f"--by {dim}: metric {metrics_here[0]!r} reads model {model_name!r}, "
+                        f"which cannot reach dimension {dim!r}: {exc.message}",
+                        hint=exc.hint) from None
+                for j in resolved.joins:
+                    if j not in joins:
+                        joins.append(j)
+                dims.append((dim.replace(".", "__"), resolved.expr))
+            # Conditions per measure: the measure's filter and the metric filters above it.
+            conditions = []
+            for alias, measure, filters in measures.values():
+                parts = _conjuncts(measure.filter and self.qualify(
+                    model_name, measure.filter, "own", f"metric {alias} filter", joins))
+                for f in filters:
+                    parts += _conjuncts(self.qualify(model_name, f, "all",
+                                                     f"metric {alias} filter", joins))
+                conditions.append(parts)
+            common = [c for c in conditions[0]
+                      if all(any(_key(c) == _key(o) for o in other) for other in conditions[1:])]
+            common_keys = {_key(c) for c in common}
+            where: list[exp.Expression] = []
+            if self.query.where is not None:
+                where += _conjuncts(self.qualify(model_name, self.query.where, "all",
+                                                 "--where", joins))
+            where += common
+            aggregates = []
+            for (alias, measure, _), parts in zip(measures.values(), conditions):
+                rest = [p for p in parts if _key(p) not in common_keys]
+                expr = measure.expr and self.qualify(model_name, measure.expr, "own",
+                                                     f"metric {alias} expr", joins)
+                aggregates.append(Aggregate(alias, measure.agg, expr, _and(rest), measure.p,
+                                            measure.additive))
+            out.append(Scan(
+                name=_scan_name(model_name, time), model=model,
+                time=exp.column(time, table=model_name), joins=tuple(joins),
+                dimensions=tuple(dims), where=tuple(where), aggregates=tuple(aggregates)))
+        return tuple(out)
+
+
+def _scan_name(model: str, time: str) -> str:
+    return f"{model}_by_{time}"
+
+
+def build_plan(models: Mapping[str, Model], metrics: Mapping[str, Metric], query: Query) -> Plan:
+    """Plan ``query``: its scans and its output expressions.
+
+    Raises:
+        QueryError: an unknown grain or dimension, or a filter that does not resolve.
+    """
+    if query.grain not in GRAINS:
+        raise QueryError(f"unknown grain {query.grain!r}; choose one of {', '.join(GRAINS)}")
+    if query.start and query.end and query.start >= query.end:
+        raise QueryError(f"--from {query.start} is not before --to {query.end}")
+    if len(set(query.dimensions)) != len(query.dimensions):
+        raise QueryError("a dimension is named twice in --by")
+    planner = _Planner(models, metrics, query)
+    outputs = tuple(Output(name, planner.expand(name, (), ()), metrics[name])
+                    for name in query.metrics)
+    return Plan(query, planner.scans(), outputs, models)

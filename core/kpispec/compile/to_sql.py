@@ -1,0 +1,219 @@
+"""Plan → one sqlglot SELECT: a CTE per scan, a period spine, the metrics on top.
+
+The shape, for readers of the generated SQL::
+
+    WITH deals_by_closed_at AS (...one GROUP BY per (model, time column)...),
+         leads_by_created_at AS (...),
+         digits AS (SELECT 0 AS d UNION ALL ... SELECT 9),
+         numbers AS (SELECT ones.d + 10 * tens.d ... AS n FROM digits AS ones CROSS JOIN ...),
+         periods AS (SELECT <first period + n periods> AS period FROM numbers WHERE ...),
+         [dimension_keys AS (SELECT period, dims FROM scan UNION SELECT ...)]
+    SELECT periods.period, dims, <metric expressions> AS <metric> FROM periods LEFT JOIN ...
+    ORDER BY period, dims
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlglot import exp
+
+from kpispec.compile import dialects
+from kpispec.compile.plan import Aggregate, Plan, Scan
+
+__all__ = ["build_select", "period_count", "period_start"]
+
+PERIOD = "period"
+
+
+def period_start(day: dt.date, grain: str) -> dt.date:
+    """The first day of the ``grain`` period holding ``day`` (weeks start Monday)."""
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - dt.timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
+    return dt.date(day.year, 1, 1)
+
+
+def period_count(first: dt.date, end: dt.date, grain: str) -> int:
+    """How many ``grain`` periods start on or after ``first`` and before ``end``."""
+    if end <= first:
+        return 0
+    if grain in ("day", "week"):
+        step = 1 if grain == "day" else 7
+        return ((end - first).days + step - 1) // step
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    span = (end.year - first.year) * 12 + end.month - first.month
+    count = span // months
+    # A period starting before `end` (on a later day of its first month) still counts.
+    last = first.month - 1 + count * months
+    if dt.date(first.year + last // 12, last % 12 + 1, 1) < end:
+        count += 1
+    return count
+
+
+def _aggregate(a: Aggregate, dialect: str) -> exp.Expression:
+    if a.agg == "count" and a.expr is None:
+        value: exp.Expression = exp.Literal.number(1) if a.condition is not None else exp.Star()
+    else:
+        value = a.expr.copy() if a.expr is not None else exp.Literal.number(1)
+    if a.condition is not None:
+        value = exp.Case(ifs=[exp.If(this=a.condition.copy(), true=value)])
+    if a.agg == "count":
+        return exp.Count(this=value)
+    if a.agg == "count_distinct":
+        return exp.Count(this=exp.Distinct(expressions=[value]))
+    if a.agg == "median":
+        return exp.Median(this=value)
+    if a.agg == "percentile":
+        return exp.PercentileCont(this=value, expression=exp.Literal.number(a.p))
+    cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[a.agg]
+    return cls(this=value)
+
+
+def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
+    q = plan.query
+    period = dialects.truncate(scan.time.copy(), q.grain, dialect)
+    select = exp.select(exp.alias_(period, PERIOD))
+    for name, expr in scan.dimensions:
+        select = select.select(exp.alias_(expr.copy(), name), copy=False)
+    for a in scan.aggregates:
+        select = select.select(exp.alias_(_aggregate(a, dialect), a.alias), copy=False)
+    model = scan.model
+    select = select.from_(exp.alias_(model.relation.copy(), model.name, table=True), copy=False)
+    # Joins in the order they were needed; each is many-to-one (checked by validation).
+    joined = [model.name]
+    for name in scan.joins:
+        source, join = next((s, j) for s in joined for j in plan.models[s].joins if j.model == name)
+        target = plan.models[name]
+        on = exp.EQ(this=exp.column(join.on, table=source), expression=exp.column(join.to, table=name))
+        select = select.join(exp.alias_(target.relation.copy(), name, table=True), on=on,
+                             join_type="left", copy=False)
+        joined.append(name)
+    conditions: list[exp.Expression] = []
+    if q.start is not None:
+        conditions.append(exp.GTE(this=scan.time.copy(),
+                                  expression=dialects.timestamp_literal(q.start, dialect)))
+    if q.end is not None:
+        conditions.append(exp.LT(this=scan.time.copy(),
+                                 expression=dialects.timestamp_literal(q.end, dialect)))
+    if q.start is None and q.end is None:
+        conditions.append(exp.Not(this=exp.Is(this=scan.time.copy(), expression=exp.Null())))
+    conditions += [c.copy() for c in scan.where]
+    select = select.where(exp.and_(*[_wrap(c) for c in conditions]), copy=False)
+    group = [period.copy()] + [expr.copy() for _, expr in scan.dimensions]
+    return select.group_by(*group, copy=False)
+
+
+def _wrap(condition: exp.Expression) -> exp.Expression:
+    return exp.paren(condition) if isinstance(condition, exp.Or) else condition
+
+
+def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expression]]:
+    """CTEs for the period spine: digits, numbers, [bounds,] periods."""
+    q = plan.query
+    grain = q.grain
+    ctes: list[tuple[str, exp.Expression]] = []
+    first_lit = period_start(q.start, grain) if q.start else None
+    last_lit = period_start(q.end - dt.timedelta(days=1), grain) if q.end else None
+    if first_lit and q.end:
+        count = period_count(first_lit, q.end, grain)
+        digits = max(1, len(str(max(count - 1, 0))))
+    else:
+        count = None
+        digits = 5 if grain == "day" else 4
+    rows = [dialects.select_constant(exp.Literal.number(i), "d", dialect) for i in range(10)]
+    union: exp.Expression = rows[0]
+    for row in rows[1:]:
+        union = exp.union(union, row, distinct=False)
+    ctes.append(("digits", union))
+    names = ["ones", "tens", "hundreds", "thousands", "ten_thousands"][:digits]
+    n: exp.Expression = exp.column("d", table=names[0])
+    for i, name in enumerate(names[1:], start=1):
+        n = exp.Add(this=n, expression=exp.Mul(this=exp.Literal.number(10 ** i),
+                                               expression=exp.column("d", table=name)))
+    numbers = exp.select(exp.alias_(n, "n")).from_(exp.alias_(exp.to_table("digits"), names[0], table=True))
+    for name in names[1:]:
+        numbers = numbers.join(exp.alias_(exp.to_table("digits"), name, table=True), join_type="cross")
+    ctes.append(("numbers", numbers))
+    nref = exp.column("n", table="numbers")
+    if count is not None and first_lit is not None:
+        first: exp.Expression = dialects.date_literal(first_lit, dialect)
+        period = dialects.add_periods(first, nref, grain, dialect)
+        periods = (exp.select(exp.alias_(period, PERIOD)).from_("numbers")
+                   .where(exp.LT(this=nref.copy(), expression=exp.Literal.number(count))))
+    else:
+        all_periods: exp.Expression | None = None
+        for scan in plan.scans:
+            part = exp.select(PERIOD).from_(scan.name)
+            all_periods = part if all_periods is None else exp.union(all_periods, part, distinct=False)
+        assert all_periods is not None
+        sub = exp.alias_(exp.Subquery(this=all_periods), "scanned", table=True)
+        first_expr = (dialects.date_literal(first_lit, dialect) if first_lit
+                      else exp.Min(this=exp.column(PERIOD)))
+        last_expr = (dialects.date_literal(last_lit, dialect) if last_lit
+                     else exp.Max(this=exp.column(PERIOD)))
+        bounds = exp.select(exp.alias_(first_expr, "first_period"),
+                            exp.alias_(last_expr, "last_period")).from_(sub)
+        ctes.append(("bounds", bounds))
+        period = dialects.add_periods(exp.column("first_period", table="bounds"), nref, grain, dialect)
+        periods = (exp.select(exp.alias_(period, PERIOD))
+                   .from_("bounds").join("numbers", join_type="cross")
+                   .where(exp.LTE(this=period.copy(),
+                                  expression=exp.column("last_period", table="bounds"))))
+    ctes.append(("periods", periods))
+    return ctes
+
+
+def build_select(plan: Plan, dialect: str) -> exp.Select:
+    """The whole query as one sqlglot SELECT in ``dialect``'s constructs."""
+    ctes: list[tuple[str, exp.Expression]] = [(s.name, _scan_select(s, plan, dialect))
+                                             for s in plan.scans]
+    ctes += _spine(plan, dialect)
+    dims = [name for name, _ in plan.scans[0].dimensions] if plan.scans else []
+    key_table = "periods"
+    if dims:
+        keys: exp.Expression | None = None
+        for scan in plan.scans:
+            part = exp.select(PERIOD, *dims).from_(scan.name)
+            keys = part if keys is None else exp.union(keys, part, distinct=True)
+        assert keys is not None
+        ctes.append(("dimension_keys", keys))
+        key_table = "dimension_keys"
+    select = exp.select(exp.column(PERIOD, table="periods"))
+    for d in dims:
+        select = select.select(exp.column(d, table=key_table), copy=False)
+    for out in plan.outputs:
+        select = select.select(exp.alias_(_safe_division(out.expr), out.name), copy=False)
+    select = select.from_("periods", copy=False)
+    if dims:
+        select = select.join(key_table, on=exp.EQ(this=exp.column(PERIOD, table=key_table),
+                                                  expression=exp.column(PERIOD, table="periods")),
+                             join_type="left", copy=False)
+    for scan in plan.scans:
+        on: exp.Expression = exp.EQ(this=exp.column(PERIOD, table=scan.name),
+                                    expression=exp.column(PERIOD, table="periods"))
+        for d in dims:
+            on = exp.and_(on, dialects.null_safe_eq(exp.column(d, table=scan.name),
+                                                    exp.column(d, table=key_table), dialect))
+        select = select.join(scan.name, on=on, join_type="left", copy=False)
+    order = [exp.column(PERIOD, table="periods")] + [exp.column(d, table=key_table) for d in dims]
+    select = select.order_by(*[exp.Ordered(this=o, nulls_first=False) for o in order], copy=False)
+    for name, body in ctes:
+        select = select.with_(name, as_=body, copy=False)
+    return select
+
+
+def _safe_division(tree: exp.Expression) -> exp.Expression:
+    """Every division NULL (never an error) when its divisor is 0, and never integer division."""
+    def fix(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Div):
+            divisor = exp.func("NULLIF", node.expression, exp.Literal.number(0))
+            return exp.Div(this=node.this, expression=divisor, typed=False, safe=False)
+        return node
+
+    return tree.copy().transform(fix, copy=False)

@@ -1,0 +1,163 @@
+"""What plugins register: metric types, sources, sinks and lint rules.
+
+These are the shapes a third-party plugin builds and hands to the ``register``
+callback of a registration hook (see :mod:`kpispec.hookspecs`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, TextIO
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from sqlglot import exp
+
+    from kpispec.errors import SpecError
+
+__all__ = [
+    "Connection",
+    "LintRule",
+    "LowerContext",
+    "Lowered",
+    "MetricType",
+    "SinkContext",
+    "SinkType",
+    "SinkWriter",
+    "SourceType",
+    "SourceURL",
+]
+
+
+@dataclass(frozen=True)
+class Lowered:
+    """A metric lowered to core terms.
+
+    ``measures`` maps a role name (``numerator``, ``promoters``…) to a measure
+    mapping with the fields of a spec measure (``model``, ``agg``, ``expr``,
+    ``filter``, ``time``, ``p``, ``at``); ``expr`` and ``filter`` may be sqlglot
+    expressions or SQL text in the project dialect. ``expr`` is a sqlglot
+    expression whose column references name those roles or other metrics.
+    Every division in it is made NULL-safe (NULL when the divisor is 0).
+    """
+
+    measures: Mapping[str, Mapping[str, Any]]
+    expr: exp.Expression
+
+
+@dataclass(frozen=True)
+class MetricType:
+    """A metric type: its name, the JSON Schema of its own fields, how it lowers.
+
+    ``schema`` is a JSON Schema object describing the type's fields (``properties``
+    and ``required``); the common metric fields (name, label, description,
+    format, filter, grain…) are added by kpispec. ``lower(spec, context)`` gets
+    the metric's spec mapping and returns a :class:`Lowered`.
+    """
+
+    name: str
+    schema: Mapping[str, Any]
+    lower: Callable[[Mapping[str, Any], LowerContext], Lowered]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class LowerContext:
+    """What a metric type's ``lower`` may use besides the spec itself.
+
+    ``parse(text)`` parses and checks a SQL expression in the project dialect
+    (aggregates allowed); column references in the result name measure roles
+    or other metrics.
+    """
+
+    dialect: str
+    metric: str
+    parse: Callable[[str], exp.Expression]
+    settings: Any = None
+
+
+@dataclass(frozen=True)
+class SourceURL:
+    """A parsed ``--source`` URL (SQLAlchemy convention). ``str()`` masks the password."""
+
+    raw: str
+    scheme: str
+    username: str | None = None
+    password: str | None = None
+    host: str | None = None
+    port: int | None = None
+    database: str = ""
+    query: Mapping[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        if self.password is None:
+            return self.raw
+        return self.raw.replace(f":{self.password}@", ":***@", 1)
+
+
+class Connection(Protocol):
+    """An open connection to a source."""
+
+    dialect: str
+
+    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
+        """Run one read-only SELECT and stream its rows as Arrow record batches."""
+
+    def close(self) -> None:
+        """Release the connection."""
+
+
+@dataclass(frozen=True)
+class SourceType:
+    """A data source: URL schemes it answers, the sqlglot dialect it speaks, how to connect."""
+
+    name: str
+    schemes: tuple[str, ...]
+    dialect: str
+    connect: Callable[[SourceURL], Connection]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class SinkContext:
+    """What a sink may want to know about the result it writes."""
+
+    metrics: tuple[Any, ...] = ()
+    dimensions: tuple[str, ...] = ()
+    grain: str = "month"
+    lang: str = "en"
+    stdout: TextIO | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+class SinkWriter(Protocol):
+    """A sink opened on one target: batches go in, ``close`` commits, ``abort`` undoes."""
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Accept one batch of result rows."""
+
+    def close(self) -> None:
+        """Finish writing and make the output visible (e.g. rename the temporary file)."""
+
+    def abort(self) -> None:
+        """Discard everything written; leave any previous output untouched."""
+
+
+@dataclass(frozen=True)
+class SinkType:
+    """An output sink: the URL schemes and file extensions it answers, and how to open one."""
+
+    name: str
+    open: Callable[[str, pa.Schema, SinkContext], SinkWriter]
+    schemes: tuple[str, ...] = ()
+    extensions: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class LintRule:
+    """An extra validation rule: ``check(project)`` yields :class:`kpispec.SpecError` s."""
+
+    name: str
+    check: Callable[[Any], Iterable[SpecError]]
+    description: str = ""

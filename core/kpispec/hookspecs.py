@@ -1,0 +1,121 @@
+"""Every hook kpispec calls, with the ``hookspec`` / ``hookimpl`` markers.
+
+A plugin is a module (or any object) with functions marked ``@hookimpl`` whose
+names are hook names below. Implementations may accept any subset of a
+hook's parameters. Registration hooks receive a ``register`` callback instead
+of returning lists, so kpispec can reject a duplicate name at the moment it
+is registered and say which two plugins collide.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+
+PROJECT_NAME = "kpispec"
+
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def register_metric_types(register: Callable[..., None]) -> None:
+    """Contribute metric types (core's own simple, ratio and derived come through it too).
+
+    Called once, when the plugin manager is first used.
+
+    :param register: call ``register(kpispec.MetricType(name=..., schema=..., lower=...))``
+        once per type. ``schema`` is the JSON Schema fragment of the type's own
+        fields (merged into the published schema); ``lower(spec, ctx)`` turns a
+        validated spec of that type into core measures and an expression.
+    :return: nothing. Not firstresult.
+    """
+
+
+@hookspec
+def register_sources(register: Callable[..., None]) -> None:
+    """Contribute data sources, chosen by the scheme of a ``--source`` URL.
+
+    Called once, when the plugin manager is first used.
+
+    :param register: call ``register(kpispec.SourceType(name=..., schemes=(...),
+        dialect=..., connect=...))`` once per source. ``connect(url)`` returns a
+        :class:`kpispec.Connection` whose ``execute(sql, timeout=...)`` returns a
+        ``pyarrow.RecordBatchReader``.
+    :return: nothing. Not firstresult.
+    """
+
+
+@hookspec
+def register_sinks(register: Callable[..., None]) -> None:
+    """Contribute output sinks, chosen by a ``--sink`` URL's scheme or file extension.
+
+    Called once, when the plugin manager is first used.
+
+    :param register: call ``register(kpispec.SinkType(name=..., schemes=(...),
+        extensions=(...), open=...))`` once per sink. ``open(target, schema,
+        context)`` returns a :class:`kpispec.SinkWriter`.
+    :return: nothing. Not firstresult.
+    """
+
+
+@hookspec
+def register_spec_paths(register: Callable[..., None]) -> None:
+    """Contribute directories of YAML specs (metric packs) that join every project.
+
+    Called when a project is loaded.
+
+    :param register: call ``register(path, name=None)`` with a directory; every
+        ``*.yaml`` file below it is loaded before the project's own files, and a
+        project model or metric of the same name overrides the pack's. ``name``
+        (default: the plugin's name) is what ``kpispec.yaml``'s ``packs:`` uses to
+        switch the pack off.
+    :return: nothing. Not firstresult.
+    """
+
+
+@hookspec
+def register_template_context(register: Callable[..., None]) -> None:
+    """Contribute functions and variables to spec templating (``{{ name(...) }}``).
+
+    Called when a project's files are rendered, before YAML parsing.
+
+    :param register: call ``register(name, value)``; ``value`` may be a plain
+        value or a callable. Names are global: a duplicate is an error naming
+        both plugins.
+    :return: nothing. Not firstresult.
+    """
+
+
+@hookspec
+def register_lint_rules(register: Callable[..., None]) -> None:
+    """Contribute validation rules run over every loaded project.
+
+    Called when a project is validated.
+
+    :param register: call ``register(kpispec.LintRule(name=..., check=...))``;
+        ``check(project)`` yields :class:`kpispec.SpecError` (or subclasses) for
+        each problem. A rule that raises is reported as a problem naming the
+        rule, never as a traceback.
+    :return: nothing. Not firstresult.
+    """
+
+
+@hookspec
+def modify_query(expression: exp.Expression, dialect: str, context: Any) -> exp.Expression | None:
+    """Rewrite the final query expression before it is rendered.
+
+    Called once per compiled query, after the compiler has built the sqlglot tree.
+    Every implementation runs, in turn, on the result of the previous one.
+
+    :param expression: the query, a ``sqlglot.exp.Select`` (a copy: mutate or replace it).
+    :param dialect: the sqlglot dialect name the query will be rendered in.
+    :param context: a :class:`kpispec.QueryContext` with the metrics, dimensions,
+        grain and range of the query.
+    :return: a replacement expression, or None to keep ``expression`` (with any
+        in-place edits). Not firstresult.
+    """

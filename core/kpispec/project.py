@@ -1,0 +1,357 @@
+"""The Python API: load a project, compile queries, run them.
+
+>>> import kpispec
+>>> project = kpispec.load_project("examples/")             # doctest: +SKIP
+>>> print(project.compile(["close_rate"], dialect="snowflake").sql)  # doctest: +SKIP
+>>> table = project.run(["close_rate"], source="duckdb:///crm.duckdb")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from kpispec.compile import CompiledQuery, Query, compile_query
+from kpispec.errors import (ExecutionError, KpispecError, Location, QueryError, SpecError,
+                            SpecErrors)
+from kpispec.extensions import SourceType, SourceURL
+from kpispec.spec.loader import load_yaml
+from kpispec.spec.model import Metric, Model, Settings
+from kpispec.spec.rules import Document, build
+from kpispec.spec.schema import build_schema, schema_errors, suggest
+from kpispec.spec.snippets import parse_snippet
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["Project", "load_project", "parse_source_url", "published_schema"]
+
+SETTINGS_FILE = "kpispec.yaml"
+_SKIP_DIRS = {"node_modules", "venv", ".venv", "__pycache__", "build", "dist", "target"}
+_MISSING = object()
+
+
+def published_schema() -> dict[str, Any]:
+    """The JSON Schema of spec files, with every registered metric type merged in."""
+    from kpispec.plugins import get_registry
+
+    registry = get_registry()
+    return build_schema({name: r.item.schema for name, r in registry.metric_types.items()})
+
+
+def parse_source_url(text: str) -> SourceURL:
+    """Parse a ``--source`` URL (SQLAlchemy convention).
+
+    >>> parse_source_url("duckdb:///crm.duckdb").database
+    'crm.duckdb'
+    >>> str(parse_source_url("postgresql://me:secret@db:5432/crm"))
+    'postgresql://me:***@db:5432/crm'
+    """
+    if "://" not in text:
+        raise QueryError(f"--source {text!r} is not a URL",
+                         hint="Write e.g. duckdb:///path/to/file.duckdb or postgresql://user@host/db")
+    parts = urlsplit(text)
+    scheme = parts.scheme.lower().split("+", 1)[0]
+    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    try:
+        port = parts.port
+    except ValueError:
+        raise QueryError(f"--source has an invalid port: {text!r}") from None
+    return SourceURL(raw=text, scheme=scheme,
+                     username=unquote(parts.username) if parts.username else None,
+                     password=unquote(parts.password) if parts.password is not None else None,
+                     host=parts.hostname, port=port, database=unquote(path),
+                     query=dict(parse_qsl(parts.query)))
+
+
+def _display(path: Path) -> str:
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+def _spec_files(root: Path, paths: Sequence[str] | None) -> list[Path]:
+    if root.is_file():
+        return [root]
+    bases = [root / p for p in paths] if paths else [root]
+    found: list[Path] = []
+    for base in bases:
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in _SKIP_DIRS)
+            for name in sorted(filenames):
+                if name.endswith((".yaml", ".yml")) and not name.startswith(".") and not (
+                        Path(dirpath) == root and name == SETTINGS_FILE):
+                    found.append(Path(dirpath) / name)
+    return found
+
+
+@dataclass(frozen=True)
+class Project:
+    """A loaded, validated project: settings, models and metrics (packs included)."""
+
+    root: Path
+    settings: Settings
+    models: Mapping[str, Model]
+    metrics: Mapping[str, Metric]
+    files: tuple[str, ...] = ()
+    overrides: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    # -- queries --------------------------------------------------------------------
+
+    def query(self, metrics: Sequence[str], *, by: Sequence[str] = (), grain: str | None = None,
+              start: str | dt.date | None = None, end: str | dt.date | None = None,
+              where: str | None = None) -> Query:
+        """Check and normalise query options into a :class:`Query`."""
+        names = tuple(metrics)
+        if not names:
+            raise QueryError("name at least one metric (or use --all)")
+        for name in names:
+            if name not in self.metrics:
+                from kpispec.errors import UnknownMetricError
+
+                raise UnknownMetricError(f"unknown metric {name!r}",
+                                         hint=suggest(name, self.metrics) or
+                                         "Run 'kpispec list' to see the metrics")
+        if len(set(names)) != len(names):
+            raise QueryError("a metric is named twice")
+        if grain is None:
+            grains = {self.metrics[n].grain for n in names} - {None}
+            grain = grains.pop() if len(grains) == 1 else "month"
+        where_tree = None
+        if where:
+            where_tree = parse_snippet(where, self.settings.dialect, Location("--where"))
+        return Query(names, tuple(by), grain, _date(start, "--from"), _date(end, "--to"),
+                     where_tree)
+
+    def compile(self, metrics: Sequence[str], *, dialect: str | None = None,
+                pretty: bool = True, **options: Any) -> CompiledQuery:
+        """Compile metrics to SQL; ``options`` are those of :meth:`query`.
+
+        >>> print(project.compile(["close_rate"], grain="quarter").sql)  # doctest: +SKIP
+        """
+        query = self.query(metrics, **options)
+        return compile_query(self.models, self.metrics, query, dialect or self.settings.dialect,
+                             pretty=pretty)
+
+    def execute(self, metrics: Sequence[str], *, source: str | None = None,
+                timeout: float | None = None, **options: Any,
+                ) -> tuple[CompiledQuery, pa.RecordBatchReader, Any]:
+        """Compile for the source's dialect and start the query.
+
+        Returns the compiled query, a reader of Arrow record batches and the
+        open connection (close it when the reader is exhausted).
+        """
+        url = parse_source_url(source or self.settings.source or "duckdb:///:memory:")
+        source_type = _source_type(url)
+        compiled = self.compile(metrics, dialect=source_type.dialect, **options)
+        try:
+            connection = source_type.connect(url)
+        except KpispecError:
+            raise
+        except Exception as exc:
+            raise ExecutionError(f"source {url} failed to connect: {type(exc).__name__}: {exc}") from None
+        try:
+            reader = connection.execute(compiled.sql, timeout=timeout)
+        except KpispecError as exc:
+            connection.close()
+            raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)} on {url}: {exc}") from None
+        except Exception as exc:
+            connection.close()
+            raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)} on {url}: "
+                                 f"{type(exc).__name__}: {exc}") from None
+        return compiled, reader, connection
+
+    def run(self, metrics: Sequence[str], *, source: str | None = None,
+            timeout: float | None = None, **options: Any) -> pa.Table:
+        """Run metrics on a source and return the result as an Arrow table."""
+        compiled, reader, connection = self.execute(metrics, source=source, timeout=timeout,
+                                                    **options)
+        try:
+            return reader.read_all()
+        except Exception as exc:
+            raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)} on "
+                                 f"{parse_source_url(source or 'duckdb://')}: {exc}") from None
+        finally:
+            connection.close()
+
+
+def _date(value: str | dt.date | None, option: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise QueryError(f"{option} {value!r} is not a date", hint="Write YYYY-MM-DD") from None
+
+
+def _source_type(url: SourceURL) -> SourceType:
+    from kpispec.plugins import get_registry
+
+    registry = get_registry()
+    source = registry.source_for_scheme(url.scheme)
+    if source is None:
+        schemes = sorted({s for r in registry.sources.values() for s in r.item.schemes})
+        raise QueryError(f"no source plugin handles {url.scheme!r} URLs ({url})",
+                         hint=suggest(url.scheme, schemes) or
+                         f"Installed schemes: {', '.join(schemes) or 'none'}")
+    return source
+
+
+def _settings(root: Path) -> tuple[Settings, str | None]:
+    file = (root if root.is_dir() else root.parent) / SETTINGS_FILE
+    if not file.exists():
+        return Settings(), None
+    display = _display(file)
+    doc = load_yaml(file, display)
+    if doc is None:
+        return Settings(), display
+    schema = published_schema()
+    errors = schema_errors(doc, schema, display, subschema="settings")
+    if errors:
+        raise SpecErrors(errors)
+    from kpispec.compile.dialects import DIALECTS, dialect_name
+
+    dialect = dialect_name(doc.get("dialect", "duckdb"))
+    if dialect not in DIALECTS:
+        from kpispec.spec.loader import locate
+
+        raise SpecError(f"unknown dialect {doc['dialect']!r}", locate(doc, ("dialect",), display),
+                        suggest(dialect, DIALECTS) or f"Choose one of {', '.join(DIALECTS)}")
+    return Settings(dialect=dialect, week_start=doc.get("week_start", "monday"),
+                    vars=dict(doc.get("vars") or {}), packs=dict(doc.get("packs") or {}),
+                    source=doc.get("source"), name=doc.get("name", ""),
+                    paths=tuple(doc.get("paths") or ())), display
+
+
+def _template_context(settings: Settings, variables: Mapping[str, Any]) -> dict[str, Any]:
+    from kpispec.plugins import get_registry
+
+    values = {**settings.vars, **variables}
+
+    def var(name: str, default: Any = _MISSING) -> Any:
+        if name in values:
+            return values[name]
+        if default is _MISSING:
+            raise LookupError(f"undefined var {name!r}: set it under 'vars:' in kpispec.yaml "
+                              f"or pass --var {name}=VALUE")
+        return default
+
+    context: dict[str, Any] = {name: r.item for name, r in get_registry().template_context.items()}
+    context["var"] = var
+    return context
+
+
+def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] | None = None,
+                 packs: bool = True) -> Project:
+    """Load, template, validate and build a project directory (or a single spec file).
+
+    Args:
+        path: the project directory (with an optional kpispec.yaml) or one spec file.
+        vars: values for ``{{ var('name') }}``, overriding kpispec.yaml's ``vars``.
+        packs: include the installed metric packs.
+
+    Raises:
+        SpecErrors: every problem found, each with file:line:col.
+    """
+    from kpispec.plugins import get_registry
+
+    root = Path(path)
+    if not root.exists():
+        raise SpecError(f"no such project directory or file: {os.fspath(path)!r}")
+    settings, settings_file = _settings(root)
+    registry = get_registry()
+    schema = build_schema({name: r.item.schema for name, r in registry.metric_types.items()})
+    context = _template_context(settings, vars or {})
+    documents: list[Document] = []
+    errors: list[SpecError] = []
+    skip: set[tuple[str, tuple[Any, ...]]] = set()
+    sources: list[tuple[Path, str, str]] = []
+    if packs:
+        for pack_path, pack, _plugin in registry.spec_paths:
+            if settings.packs.get(pack, True):
+                for file in _spec_files(Path(pack_path), None):
+                    sources.append((file, f"{pack}:{file.relative_to(pack_path)}", pack))
+    for file in _spec_files(root, settings.paths or None):
+        sources.append((file, _display(file), "project"))
+    for file, display, origin in sources:
+        try:
+            root_node = load_yaml(file, display, context)
+        except SpecError as exc:
+            errors.append(exc)
+            continue
+        if root_node is None:
+            continue
+        found = schema_errors(root_node, schema, display)
+        errors += found
+        for err in found:
+            path = _path_tuple(err)
+            if len(path) >= 2:
+                skip.add((display, path[:2]))
+            else:
+                skip.add((display, ()))
+        if (display, ()) not in skip:
+            documents.append(Document(display, root_node, origin))
+    metric_types = {name: (r.item, r.plugin) for name, r in registry.metric_types.items()}
+    models, metrics, overrides, build_errors = build(documents, settings, metric_types, skip)
+    errors += build_errors
+    if not errors:
+        errors += _lint(registry, models, metrics)
+    if errors:
+        raise SpecErrors(errors)
+    warnings = tuple(str(p) for p in registry.problems)
+    files = tuple(d.file for d in documents) + ((settings_file,) if settings_file else ())
+    return Project(root=root, settings=settings, models=models, metrics=metrics, files=files,
+                   overrides=overrides, warnings=warnings)
+
+
+def _path_tuple(error: SpecError) -> tuple[Any, ...]:
+    """Recover (``metrics``, index) from an error's JSON path."""
+    if error.location is None or not error.location.path:
+        return ()
+    import re
+
+    match = re.match(r"^(models|metrics)\[(\d+)\]", error.location.path)
+    return (match.group(1), int(match.group(2))) if match else ()
+
+
+def _lint(registry: Any, models: Mapping[str, Model], metrics: Mapping[str, Metric]
+          ) -> list[SpecError]:
+    found: list[SpecError] = []
+    view = _LintView(models, metrics)
+    for name, entry in sorted(registry.lint_rules.items()):
+        try:
+            for problem in entry.item.check(view) or ():
+                if isinstance(problem, SpecError):
+                    found.append(problem)
+                else:
+                    found.append(SpecError(f"lint rule {name!r}: {problem}"))
+        except Exception as exc:
+            found.append(SpecError(f"lint rule {name!r} (plugin {entry.plugin!r}) failed while "
+                                   f"checking the project: {type(exc).__name__}: {exc}"))
+    return found
+
+
+@dataclass(frozen=True)
+class _LintView:
+    models: Mapping[str, Model]
+    metrics: Mapping[str, Metric]
+
+
+def iter_batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
+    """Record batches from a reader, driver errors turned into ExecutionError."""
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            return
+        except KpispecError:
+            raise
+        except Exception as exc:
+            raise ExecutionError(f"reading results failed: {type(exc).__name__}: {exc}") from None
+        yield batch

@@ -1,0 +1,130 @@
+"""The frozen semantic model a validated project becomes.
+
+Every SQL-bearing field holds a checked sqlglot tree; every node keeps the
+:class:`~kpispec.errors.Location` it came from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from sqlglot import exp
+
+from kpispec.errors import Location
+
+__all__ = [
+    "AGGREGATIONS",
+    "GRAINS",
+    "Dimension",
+    "Join",
+    "Measure",
+    "Metric",
+    "Model",
+    "Settings",
+]
+
+GRAINS = ("day", "week", "month", "quarter", "year")
+AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
+#: Aggregations whose value over no rows is 0 rather than NULL.
+ADDITIVE = frozenset({"count", "count_distinct", "sum"})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """``kpispec.yaml``: project-wide settings."""
+
+    dialect: str = "duckdb"
+    week_start: str = "monday"
+    vars: Mapping[str, Any] = field(default_factory=dict)
+    packs: Mapping[str, bool] = field(default_factory=dict)
+    source: str | None = None
+    name: str = ""
+    paths: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A name queries group by, and the expression it stands for in its model."""
+
+    name: str
+    expr: exp.Expression
+    model: str
+    type: str = "categorical"
+    labels: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Join:
+    """A many-to-one join: ``model`` is joined where this model's ``on`` equals its ``to``."""
+
+    model: str
+    on: str
+    to: str
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A table (or a parsed SELECT) that measures aggregate over."""
+
+    name: str
+    relation: exp.Expression  # exp.Table, or exp.Subquery of the model's sql
+    primary_key: tuple[str, ...] = ()
+    time: str | None = None
+    columns: tuple[str, ...] | None = None
+    dimensions: Mapping[str, Dimension] = field(default_factory=dict)
+    joins: tuple[Join, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    origin: str = ""
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One aggregation over one model, placed in periods by one time column."""
+
+    model: str
+    agg: str
+    expr: exp.Expression | None = None
+    filter: exp.Expression | None = None
+    time: str | None = None
+    p: float | None = None
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def additive(self) -> bool:
+        """True when the value over no rows is 0 (counts and sums), not NULL."""
+        return self.agg in ADDITIVE
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A metric lowered to measures (by role) and an expression over roles and metrics."""
+
+    name: str
+    type: str
+    measures: Mapping[str, Measure]
+    expr: exp.Expression
+    refs: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    description: str = ""
+    format: str | None = None
+    grain: str | None = None
+    filter: exp.Expression | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    spec: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    origin: str = ""
+    location: Location | None = field(default=None, compare=False)
+
+    def label(self, lang: str = "en") -> str:
+        """The label in ``lang``, else English, else the name."""
+        return self.labels.get(lang) or self.labels.get("en") or self.name
+
+    @property
+    def models(self) -> tuple[str, ...]:
+        """The models this metric's own measures read (derived metrics: none of their own)."""
+        return tuple(sorted({m.model for m in self.measures.values()}))

@@ -1,0 +1,348 @@
+"""From schema-valid documents to the frozen model, collecting every problem.
+
+Each rule records :class:`SpecError` s instead of raising, so ``kpispec validate``
+reports all problems at once: duplicate names, unknown models / metrics /
+dimensions / columns (with a did-you-mean), cycles among derived metrics,
+fan-out joins, and every snippet refused by :mod:`kpispec.spec.snippets`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from sqlglot import exp
+
+from kpispec.errors import Location, PluginError, SpecError
+from kpispec.extensions import LowerContext, MetricType
+from kpispec.spec.loader import locate
+from kpispec.spec.model import Dimension, Join, Measure, Metric, Model, Settings
+from kpispec.spec.resolve import ResolveError, Resolver
+from kpispec.spec.schema import suggest
+from kpispec.spec.snippets import parse_query, parse_snippet
+
+__all__ = ["Document", "build"]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One loaded spec file: its display name, parsed root, and where it comes from."""
+
+    file: str
+    root: Any
+    origin: str = "project"  # "project" or the name of the pack
+
+
+@dataclass
+class _Item:
+    kind: str  # "model" | "metric"
+    name: str
+    spec: Mapping[str, Any]
+    doc: Document
+    path: tuple[Any, ...]
+
+    def loc(self, *sub: Any) -> Location:
+        return locate(self.doc.root, self.path + sub, self.doc.file)
+
+
+def _labels(value: Any) -> dict[str, str]:
+    if isinstance(value, str):
+        return {"en": value}
+    return dict(value or {})
+
+
+@dataclass
+class _Builder:
+    settings: Settings
+    metric_types: Mapping[str, tuple[MetricType, str]]
+    errors: list[SpecError] = field(default_factory=list)
+    broken: set[str] = field(default_factory=set)
+    models: dict[str, Model] = field(default_factory=dict)
+    metrics: dict[str, Metric] = field(default_factory=dict)
+
+    # -- collection -----------------------------------------------------------------
+
+    def collect(self, documents: Iterable[Document], skip: set[tuple[str, tuple[Any, ...]]],
+                ) -> tuple[dict[str, _Item], dict[str, _Item], dict[str, list[str]]]:
+        models: dict[str, _Item] = {}
+        metrics: dict[str, _Item] = {}
+        overrides: dict[str, list[str]] = {}
+        for doc in documents:
+            if not isinstance(doc.root, Mapping):
+                continue
+            for kind, table in (("model", models), ("metric", metrics)):
+                for i, spec in enumerate(doc.root.get(f"{kind}s") or ()):
+                    path = (f"{kind}s", i)
+                    if not isinstance(spec, Mapping):
+                        continue
+                    if (doc.file, path) in skip:
+                        if isinstance(spec.get("name"), str):
+                            self.broken.add(spec["name"])
+                        continue
+                    item = _Item(kind, spec["name"], spec, doc, path)
+                    prior = table.get(item.name)
+                    if prior is not None and prior.doc.origin == doc.origin:
+                        self.errors.append(SpecError(
+                            f"duplicate {kind} name {item.name!r} (first defined at "
+                            f"{prior.loc('name').file}:{prior.loc('name').line})",
+                            item.loc("name"), "Names are global: rename one of them"))
+                        continue
+                    if prior is not None:
+                        overrides.setdefault(item.name, []).append(prior.doc.origin)
+                    table[item.name] = item
+        return models, metrics, overrides
+
+    # -- models ---------------------------------------------------------------------
+
+    def build_models(self, items: Mapping[str, _Item]) -> None:
+        dialect = self.settings.dialect
+        for name, item in items.items():
+            spec = item.spec
+            columns = None
+            if "columns" in spec:
+                columns = tuple(c if isinstance(c, str) else c["name"] for c in spec["columns"])
+            try:
+                if "sql" in spec:
+                    relation: exp.Expression = exp.Subquery(
+                        this=parse_query(spec["sql"], dialect, item.loc("sql")))
+                else:
+                    relation = exp.to_table(spec["table"])
+            except SpecError as exc:
+                self.errors.append(exc)
+                continue
+            pk = spec.get("primary_key", ())
+            pk = (pk,) if isinstance(pk, str) else tuple(pk)
+            dims: dict[str, Dimension] = {}
+            for i, dspec in enumerate(spec.get("dimensions") or ()):
+                dname = dspec if isinstance(dspec, str) else dspec["name"]
+                where = item.loc("dimensions", i)
+                if dname in dims:
+                    self.errors.append(SpecError(f"duplicate dimension {dname!r} in model {name!r}", where))
+                    continue
+                try:
+                    if isinstance(dspec, str) or "expr" not in dspec:
+                        tree: exp.Expression = exp.column(dname)
+                    else:
+                        tree = parse_snippet(dspec["expr"], dialect, item.loc("dimensions", i, "expr"))
+                except SpecError as exc:
+                    self.errors.append(exc)
+                    continue
+                extra = {} if isinstance(dspec, str) else dspec
+                dims[dname] = Dimension(dname, tree, name, extra.get("type", "categorical"),
+                                        _labels(extra.get("label")), extra.get("description", ""),
+                                        where)
+            joins = tuple(Join(j["model"], j["on"], j.get("to", j["on"]), item.loc("joins", i))
+                          for i, j in enumerate(spec.get("joins") or ()))
+            self.models[name] = Model(
+                name=name, relation=relation, primary_key=pk, time=spec.get("time"),
+                columns=columns, dimensions=dims, joins=joins, labels=_labels(spec.get("label")),
+                description=spec.get("description", ""), origin=item.doc.origin,
+                location=item.loc())
+        self._check_models(items)
+
+    def _check_models(self, items: Mapping[str, _Item]) -> None:
+        resolver = Resolver(self.models)
+        for name, model in self.models.items():
+            item = items[name]
+            for key, col in [("primary_key", c) for c in model.primary_key] + (
+                    [("time", model.time)] if model.time else []):
+                self._check_column(resolver, name, col, item.loc(key))
+            for i, join in enumerate(model.joins):
+                where = item.loc("joins", i)
+                if join.model not in self.models:
+                    self.errors.append(SpecError(
+                        f"unknown model {join.model!r}", item.loc("joins", i, "model"),
+                        suggest(join.model, self.models)))
+                    continue
+                target = self.models[join.model]
+                self._check_column(resolver, name, join.on, item.loc("joins", i, "on"))
+                if target.primary_key != (join.to,):
+                    pk = ", ".join(target.primary_key) or "none"
+                    self.errors.append(SpecError(
+                        f"join to {join.model!r} on {join.to!r} may fan out: {join.to!r} is not "
+                        f"the primary key of {join.model!r} (primary_key: {pk})", where,
+                        "Joins must be many-to-one: join on the other model's primary key"))
+            for dim in model.dimensions.values():
+                try:
+                    resolver.qualify(name, dim.expr, names="columns")
+                except ResolveError as exc:
+                    self.errors.append(SpecError(exc.message, dim.location, exc.hint))
+
+    def _check_column(self, resolver: Resolver, model: str, column: str, where: Location) -> None:
+        try:
+            resolver.column(model, column)
+        except ResolveError as exc:
+            self.errors.append(SpecError(exc.message, where, exc.hint))
+
+    # -- metrics --------------------------------------------------------------------
+
+    def build_metrics(self, items: Mapping[str, _Item]) -> None:
+        resolver = Resolver(self.models)
+        dialect = self.settings.dialect
+        for name, item in items.items():
+            spec = item.spec
+            type_name = spec["type"]
+            metric_type, plugin = self.metric_types[type_name]
+
+            def parse(text: str, _item: _Item = item) -> exp.Expression:
+                return parse_snippet(text, dialect, _item.loc(), allow_aggregates=True)
+
+            try:
+                lowered = metric_type.lower(spec, LowerContext(dialect, name, parse, self.settings))
+            except SpecError as exc:
+                if exc.location is None or not exc.location.file:
+                    exc = SpecError(exc.message, item.loc(), exc.hint)
+                self.errors.append(exc)
+                continue
+            except Exception as exc:
+                err = PluginError(f"lowering metric {name!r} raised {type(exc).__name__}: {exc}",
+                                  plugin=plugin, hook="register_metric_types")
+                self.errors.append(SpecError(str(err), item.loc()))
+                continue
+            measures: dict[str, Measure] = {}
+            ok = True
+            for role, mspec in lowered.measures.items():
+                measure = self._measure(resolver, item, role, mspec)
+                if measure is None:
+                    ok = False
+                else:
+                    measures[role] = measure
+            metric_filter = None
+            if "filter" in spec:
+                try:
+                    metric_filter = parse_snippet(spec["filter"], dialect, item.loc("filter"))
+                    for role, measure in measures.items():
+                        resolver.qualify(measure.model, metric_filter, names="all")
+                except SpecError as exc:
+                    self.errors.append(exc)
+                    ok = False
+                except ResolveError as exc:
+                    self.errors.append(SpecError(exc.message, item.loc("filter"), exc.hint))
+                    ok = False
+            if not ok:
+                continue
+            refs = []
+            for column in lowered.expr.find_all(exp.Column):
+                if column.table or column.name not in measures:
+                    refs.append(column.sql())
+            self.metrics[name] = Metric(
+                name=name, type=type_name, measures=measures, expr=lowered.expr,
+                refs=tuple(dict.fromkeys(refs)), labels=_labels(spec.get("label")),
+                description=spec.get("description", ""), format=spec.get("format"),
+                grain=spec.get("grain"), filter=metric_filter, meta=spec.get("meta", {}),
+                spec=spec, origin=item.doc.origin, location=item.loc())
+        self._check_refs(items)
+
+    def _measure(self, resolver: Resolver, item: _Item, role: str,
+                 mspec: Mapping[str, Any]) -> Measure | None:
+        key = next((k for k, v in item.spec.items() if v is mspec), None)
+        sub = (key,) if key is not None else ()
+        model_name = mspec.get("model")
+        if model_name not in self.models:
+            if model_name in self.broken:
+                return None  # already reported by the schema check
+            self.errors.append(SpecError(f"unknown model {model_name!r}", item.loc(*sub, "model"),
+                                         suggest(str(model_name), self.models)))
+            return None
+        model = self.models[model_name]
+        dialect = self.settings.dialect
+        trees: dict[str, exp.Expression | None] = {}
+        for key in ("expr", "filter"):
+            value = mspec.get(key)
+            where = item.loc(*sub, key)
+            try:
+                if value is None:
+                    trees[key] = None
+                elif isinstance(value, exp.Expression):
+                    trees[key] = value
+                else:
+                    trees[key] = parse_snippet(str(value), dialect, where)
+                if trees[key] is not None:
+                    resolver.qualify(model_name, trees[key], names="own")  # type: ignore[arg-type]
+            except SpecError as exc:
+                self.errors.append(exc)
+                return None
+            except ResolveError as exc:
+                self.errors.append(SpecError(f"{exc.message} in {value!r}", where, exc.hint))
+                return None
+        time = mspec.get("time") or model.time
+        if time is None:
+            self.errors.append(SpecError(
+                f"model {model_name!r} has no time column, so this measure cannot be placed "
+                "in periods", item.loc(*sub),
+                f"Give the measure a 'time', or the model {model_name!r} a 'time'"))
+            return None
+        try:
+            resolver.column(model_name, time)
+        except ResolveError as exc:
+            self.errors.append(SpecError(exc.message, item.loc(*sub, "time")
+                                         if "time" in mspec else item.loc(*sub), exc.hint))
+            return None
+        agg = mspec.get("agg", "count")
+        if agg in ("sum", "avg", "min", "max", "median", "percentile", "count_distinct") \
+                and trees["expr"] is None:
+            self.errors.append(SpecError(f"agg {agg!r} needs an 'expr'", item.loc(*sub)))
+            return None
+        return Measure(model=model_name, agg=agg, expr=trees["expr"], filter=trees["filter"],
+                       time=time, p=mspec.get("p"), location=item.loc(*sub))
+
+    def _check_refs(self, items: Mapping[str, _Item]) -> None:
+        for name, metric in list(self.metrics.items()):
+            item = items[name]
+            where = item.loc("expr") if "expr" in item.spec else item.loc()
+            for ref in metric.refs:
+                if ref not in items and ref not in self.broken:
+                    self.errors.append(SpecError(
+                        f"unknown metric {ref!r}", where,
+                        suggest(ref, [*items, *metric.measures])))
+        # Cycles among derived metrics: depth-first, reporting each cycle once.
+        state: dict[str, int] = {}
+        reported: set[frozenset[str]] = set()
+
+        def visit(name: str, stack: list[str]) -> None:
+            state[name] = 1
+            stack.append(name)
+            for ref in self.metrics[name].refs if name in self.metrics else ():
+                if state.get(ref) == 1:
+                    cycle = stack[stack.index(ref):] + [ref]
+                    if frozenset(cycle) not in reported:
+                        reported.add(frozenset(cycle))
+                        first = min(cycle[:-1])
+                        self.errors.append(SpecError(
+                            f"metrics reference each other in a cycle: {' -> '.join(cycle)}",
+                            items[first].loc("expr") if "expr" in items[first].spec
+                            else items[first].loc(), "Break the cycle"))
+                elif state.get(ref) is None and ref in self.metrics:
+                    visit(ref, stack)
+            stack.pop()
+            state[name] = 2
+
+        for name in sorted(self.metrics):
+            if state.get(name) is None:
+                visit(name, [])
+        for cycle in reported:
+            for name in cycle:
+                self.metrics.pop(name, None)
+
+
+def build(documents: list[Document], settings: Settings,
+          metric_types: Mapping[str, tuple[MetricType, str]],
+          skip: set[tuple[str, tuple[Any, ...]]] | None = None,
+          ) -> tuple[dict[str, Model], dict[str, Metric], dict[str, list[str]], list[SpecError]]:
+    """Build models and metrics from schema-valid documents.
+
+    Args:
+        documents: pack documents first, then the project's own.
+        settings: the project settings (dialect…).
+        metric_types: type name → (type, plugin that registered it).
+        skip: (file, path) of items that failed the schema, left out here.
+
+    Returns:
+        models, metrics, overrides (name → origins overridden), and the problems found.
+    """
+    builder = _Builder(settings, metric_types)
+    model_items, metric_items, overrides = builder.collect(documents, skip or set())
+    builder.build_models(model_items)
+    builder.build_metrics({k: v for k, v in metric_items.items()
+                           if v.spec.get("type") in metric_types})
+    return builder.models, builder.metrics, overrides, builder.errors

@@ -1,0 +1,172 @@
+"""The published JSON Schema: the base document plus every registered metric type.
+
+``specs/schema/metric.schema.json`` is the one definition of the spec's shape;
+each metric type (core's and plugins') contributes the schema of its own
+fields, merged in here under ``$defs/metric_<type>``.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import re
+from functools import lru_cache
+from typing import Any, Iterable, Mapping
+
+from kpispec.errors import Location, PluginError, SpecError
+from kpispec.spec.loader import locate
+
+__all__ = ["build_schema", "schema_errors", "suggest"]
+
+
+@lru_cache(maxsize=1)
+def _base() -> dict[str, Any]:
+    from kpispec_specs import SCHEMA_PATH
+
+    with open(SCHEMA_PATH, encoding="utf-8") as fh:
+        return json.load(fh)  # type: ignore[no-any-return]
+
+
+def build_schema(metric_types: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """The published schema with the given metric types' fragments merged in.
+
+    Args:
+        metric_types: type name → the JSON Schema fragment of its own fields.
+
+    Raises:
+        PluginError: a fragment is not a valid JSON Schema object.
+    """
+    import jsonschema
+
+    schema = copy.deepcopy(_base())
+    defs = schema["$defs"]
+    common = defs["metric_common"]
+    branches = []
+    for name in sorted(metric_types):
+        fragment = dict(metric_types[name])
+        try:
+            jsonschema.Draft202012Validator.check_schema(fragment)
+        except jsonschema.SchemaError as exc:
+            raise PluginError(f"metric type {name!r} publishes an invalid schema fragment: "
+                              f"{exc.message}", plugin=name, hook="register_metric_types") from None
+        properties = {**common["properties"], **fragment.get("properties", {})}
+        properties["type"] = {"const": name}
+        definition: dict[str, Any] = {
+            "type": "object",
+            "description": fragment.get("description", f"A metric of type {name}."),
+            "properties": properties,
+            "required": sorted(set(common["required"]) | set(fragment.get("required", []))),
+            "additionalProperties": False,
+        }
+        for key in ("allOf", "anyOf", "oneOf", "dependentRequired", "not"):
+            if key in fragment:
+                definition[key] = fragment[key]
+        defs[f"metric_{name}"] = definition
+        branches.append({"if": {"properties": {"type": {"const": name}}, "required": ["type"]},
+                         "then": {"$ref": f"#/$defs/metric_{name}"}})
+    defs["metric"]["properties"]["type"] = {"enum": sorted(metric_types)}
+    defs["metric"]["allOf"] = branches
+    return schema
+
+
+_SUGGESTION_CUTOFF = 0.6
+
+
+def suggest(name: str, candidates: Iterable[str]) -> str:
+    """A ``Did you mean 'x'?`` hint, or an empty string."""
+    close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=_SUGGESTION_CUTOFF)
+    return f"Did you mean {close[0]!r}?" if close else ""
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    """A readable message and hint for one jsonschema error."""
+    validator = error.validator
+    instance = error.instance
+    if validator == "additionalProperties":
+        allowed = list(error.schema.get("properties", {}))
+        extras = [k for k in instance if k not in allowed] if isinstance(instance, dict) else []
+        if extras:
+            extra = sorted(extras)[0]
+            hint = suggest(extra, allowed) or f"Allowed fields: {', '.join(sorted(allowed))}"
+            return f"unknown field {extra!r}", hint
+    if validator == "required":
+        missing = re.findall(r"'([^']+)' is a required property", error.message)
+        return f"missing required field {missing[0]!r}" if missing else error.message, ""
+    if validator == "enum":
+        options = [str(o) for o in error.validator_value]
+        hint = suggest(str(instance), options) if isinstance(instance, str) else ""
+        return f"{instance!r} is not one of {', '.join(options)}", hint
+    if validator == "const":
+        return f"{instance!r} must be {error.validator_value!r}", ""
+    if validator == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"expected {'an' if expected[0] in 'aeiou' else 'a'} {expected}, got {instance!r}", ""
+    if validator == "pattern":
+        return f"{instance!r} is not a valid name (letters, digits and underscores, not starting with a digit)", ""
+    if validator == "oneOf" and isinstance(instance, dict) and {"table", "sql"} <= set(instance):
+        return "give either 'table' or 'sql', not both", ""
+    if validator == "oneOf" and isinstance(instance, dict) and "name" in instance and not (
+            {"table", "sql"} & set(instance)) and "agg" not in instance:
+        return "missing required field 'table' (or 'sql')", ""
+    return error.message, ""
+
+
+def _leaf_errors(error: Any) -> list[Any]:
+    """Descend into oneOf/anyOf/if-then to the error that explains the failure best."""
+    import jsonschema
+
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        # Prefer the branch whose type matches the instance (e.g. the object form).
+        best = jsonschema.exceptions.best_match(error.context)
+        if best is not None and best.validator != "type":
+            return _leaf_errors(best)
+        typed = [e for e in error.context if e.validator != "type"]
+        if typed:
+            return _leaf_errors(jsonschema.exceptions.best_match(typed))
+    return [error]
+
+
+def schema_errors(document: Any, schema: Mapping[str, Any], file: str,
+                  subschema: str | None = None) -> list[SpecError]:
+    """Every schema violation in ``document`` as a located :class:`SpecError`."""
+    import jsonschema
+
+    target: Mapping[str, Any] = schema
+    if subschema:
+        target = {"$ref": f"#/$defs/{subschema}", "$defs": schema["$defs"]}
+    validator = jsonschema.Draft202012Validator(target)
+    found: dict[tuple[Any, ...], SpecError] = {}
+    for top in validator.iter_errors(document):
+        for error in _leaf_errors(top):
+            path = tuple(error.absolute_path)
+            message, hint = _describe(error)
+            if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+                extras = sorted(k for k in error.instance
+                                if k not in error.schema.get("properties", {}))
+                if extras:
+                    path = path + (extras[0],)
+            location = locate(document, path, file)
+            if error.validator == "additionalProperties":
+                location = _key_location(document, path, file) or location
+            key = (path, message)
+            if key not in found:
+                found[key] = SpecError(message, location, hint)
+    return list(found.values())
+
+
+def _key_location(document: Any, path: tuple[Any, ...], file: str) -> Location | None:
+    """Point at an unknown key itself rather than at its value."""
+    parent = locate(document, path[:-1], file)
+    node: Any = document
+    for step in path[:-1]:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    marks = getattr(node, "key_marks", {})
+    if path and path[-1] in marks:
+        line, col = marks[path[-1]]
+        return Location(file, line, col, locate(document, path, file).path)
+    return parent
