@@ -20,6 +20,7 @@ __all__ = [
     "LintRule",
     "LowerContext",
     "Lowered",
+    "MetricInfo",
     "MetricType",
     "SinkContext",
     "SinkType",
@@ -118,11 +119,24 @@ class SourceType:
     description: str = ""
 
 
+class MetricInfo(Protocol):
+    """What a sink sees of each metric of the result (a :class:`kpispec.spec.model.Metric`)."""
+
+    name: str
+    labels: Mapping[str, str]
+    format: str | None
+    description: str
+
+
 @dataclass(frozen=True)
 class SinkContext:
-    """What a sink may want to know about the result it writes."""
+    """What a sink may want to know about the result it writes.
 
-    metrics: tuple[Any, ...] = ()
+    ``options`` holds sink-specific settings (from the sink URL's query string);
+    ``stdout`` is the stream terminal output goes to.
+    """
+
+    metrics: tuple[MetricInfo, ...] = ()
     dimensions: tuple[str, ...] = ()
     grain: str = "month"
     lang: str = "en"

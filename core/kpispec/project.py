@@ -158,9 +158,9 @@ class Project:
             raise ExecutionError(f"source {url} failed to connect: {type(exc).__name__}: {exc}") from None
         try:
             reader = connection.execute(compiled.sql, timeout=timeout)
-        except KpispecError as exc:
+        except KpispecError as exc:  # the source's own message already names the URL
             connection.close()
-            raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)} on {url}: {exc}") from None
+            raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)}: {exc}") from None
         except Exception as exc:
             connection.close()
             raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)} on {url}: "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Mapping
 
 import sqlglot
@@ -62,19 +63,25 @@ class CompiledQuery:
         return self.sql
 
 
-def _keywords(dialect: str) -> frozenset[str]:
-    d = sqlglot.Dialect.get_or_raise(dialect)
-    words = {k.upper() for k in d.tokenizer_class.KEYWORDS if re.fullmatch(r"[A-Za-z_]+", k)}
-    words |= {w.upper() for w in getattr(d.generator_class, "RESERVED_KEYWORDS", set())}
-    return frozenset(words)
+@lru_cache(maxsize=None)
+def _reserved(dialect: str) -> frozenset[str]:
+    """Words ``dialect`` reserves; where sqlglot lists none, the SQL standard's via DuckDB's list.
+
+    Only reserved words are quoted: quoting a lower-case name changes its meaning
+    on engines that fold unquoted names to upper case (Snowflake, Oracle).
+    """
+    words = getattr(sqlglot.Dialect.get_or_raise(dialect).generator_class, "RESERVED_KEYWORDS", None)
+    if not words:
+        words = sqlglot.Dialect.get_or_raise("duckdb").generator_class.RESERVED_KEYWORDS
+    return frozenset(w.lower() for w in words)
 
 
 def _quote_where_needed(tree: exp.Expression, dialect: str) -> exp.Expression:
-    """Quote identifiers that are not plain lower-case names or that are keywords."""
-    keywords = _keywords(dialect)
+    """Quote identifiers that are reserved words or not plain lower-case names (``Sales``)."""
+    reserved = _reserved(dialect)
     for ident in tree.find_all(exp.Identifier):
         name = ident.name
-        if not _SAFE_IDENTIFIER.match(name) or name.upper() in keywords:
+        if not _SAFE_IDENTIFIER.match(name) or name in reserved:
             ident.set("quoted", True)
     return tree
 

@@ -105,7 +105,10 @@ def _template(dialect: str, text: str) -> exp.Expression:
 def _fill(dialect: str, text: str, **values: exp.Expression) -> exp.Expression:
     def swap(node: exp.Expression) -> exp.Expression:
         if isinstance(node, exp.Column) and not node.table and node.name.startswith("__"):
-            return values[node.name[2:]].copy()
+            value = values[node.name[2:]].copy()
+            # Operator precedence differs between dialects (SQLite's || binds tighter
+            # than *): an operator expression always goes in parentheses.
+            return exp.paren(value) if isinstance(value, (exp.Binary, exp.Unary)) else value
         return node
 
     return _template(dialect, text).copy().transform(swap, copy=False)

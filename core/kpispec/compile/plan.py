@@ -128,7 +128,8 @@ class _Planner:
         for role, measure in metric.measures.items():
             replacements[role] = self.measure_ref(name, role, measure, filters)
         for ref in metric.refs:
-            replacements[ref] = exp.paren(self.expand(ref, filters, stack + (name,)))
+            inner = self.expand(ref, filters, stack + (name,))
+            replacements[ref] = exp.paren(inner) if isinstance(inner, (exp.Binary, exp.Unary)) else inner
 
         def swap(node: exp.Expression) -> exp.Expression:
             if isinstance(node, exp.Column):

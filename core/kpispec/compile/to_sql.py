@@ -24,6 +24,9 @@ from kpispec.compile.plan import Aggregate, Plan, Scan
 __all__ = ["build_select", "period_count", "period_start"]
 
 PERIOD = "period"
+#: A bounded range of at most this many periods lists them literally instead of
+#: generating them from a digits × digits… number table.
+LITERAL_SPINE_MAX = 24
 
 
 def period_start(day: dt.date, grain: str) -> dt.date:
@@ -113,6 +116,27 @@ def _wrap(condition: exp.Expression) -> exp.Expression:
     return exp.paren(condition) if isinstance(condition, exp.Or) else condition
 
 
+def _literal_periods(first: dt.date, count: int, grain: str, dialect: str) -> exp.Expression:
+    """The periods of a short bounded range, listed one by one."""
+    rows = []
+    day = first
+    for _ in range(count):
+        rows.append(dialects.select_constant(dialects.date_literal(day, dialect), PERIOD, dialect))
+        day = _next_period(day, grain)
+    union: exp.Expression = rows[0]
+    for row in rows[1:]:
+        union = exp.union(union, row, distinct=False)
+    return union
+
+
+def _next_period(day: dt.date, grain: str) -> dt.date:
+    if grain in ("day", "week"):
+        return day + dt.timedelta(days=1 if grain == "day" else 7)
+    months = {"month": 1, "quarter": 3, "year": 12}[grain]
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
 def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expression]]:
     """CTEs for the period spine: digits, numbers, [bounds,] periods."""
     q = plan.query
@@ -122,6 +146,8 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expression]]:
     last_lit = period_start(q.end - dt.timedelta(days=1), grain) if q.end else None
     if first_lit and q.end:
         count = period_count(first_lit, q.end, grain)
+        if count <= LITERAL_SPINE_MAX:
+            return [("periods", _literal_periods(first_lit, count, grain, dialect))]
         digits = max(1, len(str(max(count - 1, 0))))
     else:
         count = None

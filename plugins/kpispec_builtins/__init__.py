@@ -1,0 +1,1 @@
+"""kpispec's first-party plugins, registered through the ``kpispec`` entry-point group."""

@@ -1,0 +1,399 @@
+"""The ``duckdb`` source: embedded DuckDB databases, files on disk or in memory.
+
+URLs follow the SQLAlchemy convention:
+
+* ``duckdb://`` or ``duckdb:///:memory:`` — an empty in-memory database;
+* ``duckdb:///relative.duckdb`` — a file relative to the working directory;
+* ``duckdb:////abs/path.duckdb`` — an absolute path;
+* ``duckdb:///:memory:?path=DIR`` — in memory, with one view per ``*.parquet`` /
+  ``*.csv`` file (or sub-directory of Parquet files) in ``DIR``, named after
+  the file's stem.
+
+Database files are opened read-only, and a missing file is an error rather
+than a new empty database. duckdb and pyarrow are imported on first use only.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
+
+from kpispec.errors import ExecutionError
+from kpispec.extensions import SourceType, SourceURL
+from kpispec.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    import duckdb
+    import pyarrow as pa
+    from sqlglot import exp
+
+__all__ = [
+    "DIALECT",
+    "ROWS_PER_BATCH",
+    "DuckDBConnection",
+    "connect",
+    "connect_memory",
+    "register_sources",
+]
+
+#: The sqlglot dialect DuckDB speaks.
+DIALECT = "duckdb"
+#: Rows per Arrow record batch streamed out of :meth:`DuckDBConnection.execute`.
+ROWS_PER_BATCH = 100_000
+#: Query parameters a ``duckdb://`` URL accepts.
+_QUERY_KEYS = frozenset({"path"})
+_MEMORY = ("", ":memory:")
+_temp_names = itertools.count()
+
+
+@hookimpl
+def register_sources(register: Callable[..., None]) -> None:
+    """Register the ``duckdb`` source (scheme ``duckdb``, sqlglot dialect ``duckdb``)."""
+    register(
+        SourceType(
+            name="duckdb",
+            schemes=("duckdb",),
+            dialect=DIALECT,
+            connect=connect,
+            description="Embedded DuckDB: a database file (opened read-only), or in memory "
+            "with ?path=DIR exposing Parquet/CSV files as views.",
+        )
+    )
+
+
+class DuckDBConnection:
+    """An open DuckDB connection satisfying :class:`kpispec.Connection`.
+
+    Args:
+        con: the DuckDB connection to wrap (it is closed by :meth:`close`).
+        label: how error messages name the database, usually ``str(url)``.
+    """
+
+    dialect: str = DIALECT
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, label: str) -> None:
+        self._con: duckdb.DuckDBPyConnection | None = con
+        self.label = label
+        self._watchdog: _Watchdog | None = None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._con is None else "open"
+        return f"<DuckDBConnection {self.label} ({state})>"
+
+    def __enter__(self) -> DuckDBConnection:  # noqa: PYI034 (typing.Self needs Python 3.11)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def duckdb(self) -> duckdb.DuckDBPyConnection:
+        """The underlying DuckDB connection (for tests and for loading data)."""
+        if self._con is None:
+            raise ExecutionError(f"the DuckDB connection to {self.label} is closed")
+        return self._con
+
+    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
+        """Run one query and stream its rows as Arrow record batches.
+
+        Args:
+            sql: the query, in DuckDB's dialect.
+            timeout: seconds after which the query is interrupted; None waits forever.
+                The clock runs until the returned reader is exhausted.
+
+        Returns:
+            A ``pyarrow.RecordBatchReader`` of at most :data:`ROWS_PER_BATCH` rows a batch.
+
+        Raises:
+            ExecutionError: DuckDB rejected or failed the query, or it timed out.
+            ValueError: ``timeout`` is not positive.
+        """
+        import duckdb
+        import pyarrow as pa
+
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        con = self.duckdb
+        self._stop_watchdog()  # a new query ends any stream still open on this connection
+        watchdog = _Watchdog(con, timeout) if timeout is not None else None
+        self._watchdog = watchdog
+        try:
+            relation = con.sql(sql)
+            if relation is None:  # DuckDB < 2 returns None for statements without rows
+                reader = pa.RecordBatchReader.from_batches(pa.schema([]), [])
+            else:
+                reader = _arrow_reader(relation, ROWS_PER_BATCH)
+        except duckdb.Error as exc:
+            self._stop_watchdog()
+            raise self._error(exc, watchdog) from None
+        except BaseException:
+            self._stop_watchdog()
+            raise
+        return pa.RecordBatchReader.from_batches(reader.schema, self._stream(reader, watchdog))
+
+    def close(self) -> None:
+        """Cancel any pending timeout and close the connection; closing twice is harmless."""
+        self._stop_watchdog()
+        con, self._con = self._con, None
+        if con is not None:
+            con.close()
+
+    # -- internals --------------------------------------------------------------------
+
+    def _stream(self, reader: pa.RecordBatchReader,
+                watchdog: _Watchdog | None) -> Iterator[pa.RecordBatch]:
+        import duckdb
+        import pyarrow as pa
+
+        try:
+            yield from reader
+        except (duckdb.Error, pa.ArrowException, OSError) as exc:  # errors mid-stream: OSError
+            raise self._error(exc, watchdog) from None
+        finally:
+            if watchdog is not None:
+                watchdog.stop()
+
+    def _stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
+            self._watchdog = None
+
+    def _error(self, exc: BaseException, watchdog: _Watchdog | None) -> ExecutionError:
+        if watchdog is not None and watchdog.fired:
+            return ExecutionError(
+                f"query timed out after {watchdog.timeout:g} s on {self.label}; "
+                "query a shorter range or fewer metrics, or allow a longer timeout"
+            )
+        return ExecutionError(f"DuckDB query failed on {self.label}: {_one_line(exc)}")
+
+
+class _Watchdog:
+    """Interrupts a DuckDB connection once ``timeout`` seconds pass, unless stopped first."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, timeout: float) -> None:
+        self.timeout = timeout
+        self.fired = False
+        self._con = con
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._timer = threading.Timer(timeout, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:  # never interrupt a query that started after stop()
+            if self._stopped:
+                return
+            self.fired = True
+            self._con.interrupt()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+        self._timer.cancel()
+
+
+def connect(url: SourceURL) -> DuckDBConnection:
+    """Open the DuckDB database a ``duckdb://`` URL names.
+
+    Args:
+        url: the parsed URL; ``url.database`` is the path after the third slash.
+
+    Returns:
+        An open :class:`DuckDBConnection`.
+
+    Raises:
+        ExecutionError: the URL is malformed, the file does not exist, DuckDB
+            cannot open it, or a ``?path=`` file cannot be read.
+    """
+    import duckdb
+
+    label = str(url)
+    unknown = sorted(set(url.query) - _QUERY_KEYS)
+    if unknown:
+        raise ExecutionError(
+            f"{label}: unknown query parameter {unknown[0]!r}; "
+            f"a duckdb:// URL accepts only {', '.join(sorted(_QUERY_KEYS))}"
+        )
+    if url.host:
+        raise ExecutionError(
+            f"{label}: a duckdb:// URL has no host; write duckdb:///{url.host}{url.database and '/'}"
+            f"{url.database} (three slashes) for a relative path or duckdb:////abs/path.duckdb"
+        )
+    database = url.database
+    views_dir = url.query.get("path")
+    if database in _MEMORY:
+        try:
+            con = duckdb.connect(":memory:")
+        except duckdb.Error as exc:
+            raise ExecutionError(f"cannot open DuckDB database {label}: {_one_line(exc)}") from None
+        connection = DuckDBConnection(con, label)
+        if views_dir is not None:
+            try:
+                _create_file_views(connection, views_dir)
+            except BaseException:
+                connection.close()
+                raise
+        return connection
+    if views_dir is not None:
+        raise ExecutionError(
+            f"{label}: ?path= works only on an in-memory database (duckdb:///:memory:?path=DIR); "
+            "database files are opened read-only"
+        )
+    path = os.path.expanduser(database)
+    if not os.path.exists(path):
+        raise ExecutionError(
+            f"DuckDB database file {path!r} does not exist ({label}); check the path "
+            "(duckdb:///relative.duckdb or duckdb:////absolute/path.duckdb)"
+        )
+    if os.path.isdir(path):
+        raise ExecutionError(f"DuckDB database {path!r} is a directory, not a file ({label})")
+    try:
+        con = duckdb.connect(path, read_only=True)
+    except duckdb.Error as exc:
+        raise ExecutionError(f"cannot open DuckDB database {label}: {_one_line(exc)}") from None
+    return DuckDBConnection(con, label)
+
+
+def connect_memory(tables: Mapping[str, pa.Table]) -> DuckDBConnection:
+    """Open an in-memory DuckDB holding a copy of each Arrow table.
+
+    A name with one dot, ``"crm.deals"``, creates table ``deals`` in schema ``crm``.
+
+    Args:
+        tables: table name → ``pyarrow.Table`` (anything DuckDB can scan as Arrow works).
+
+    Returns:
+        An open :class:`DuckDBConnection`; its ``label`` is ``duckdb:///:memory:``.
+
+    Raises:
+        ValueError: a table name is empty or has more than one dot.
+        ExecutionError: DuckDB could not load a table.
+
+    >>> import pyarrow as pa
+    >>> con = connect_memory({"crm.deals": pa.table({"amount": [1.5, 2.5]})})
+    >>> con.execute("SELECT SUM(amount) AS s FROM crm.deals").read_all().column("s").to_pylist()
+    [4.0]
+    >>> con.close()
+    """
+    import duckdb
+    from sqlglot import exp
+
+    con = DuckDBConnection(duckdb.connect(":memory:"), "duckdb:///:memory:")
+    try:
+        for name, table in tables.items():
+            target = _table_name(name)
+            if target.args.get("db") is not None:
+                schema = exp.Create(this=exp.Table(this=target.args["db"].copy()),
+                                    kind="SCHEMA", exists=True)
+                con.duckdb.execute(schema.sql(dialect=DIALECT))
+            temp = f"__kpispec_arrow_{next(_temp_names)}"
+            con.duckdb.register(temp, table)
+            try:
+                create = exp.Create(this=target, kind="TABLE",
+                                    expression=exp.select(exp.Star()).from_(exp.table_(
+                                        exp.to_identifier(temp, quoted=True))))
+                con.duckdb.execute(create.sql(dialect=DIALECT))
+            except duckdb.Error as exc:
+                raise ExecutionError(f"cannot load table {name!r} into DuckDB: {_one_line(exc)}"
+                                     ) from None
+            finally:
+                con.duckdb.unregister(temp)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _table_name(name: str) -> exp.Table:
+    from sqlglot import exp
+
+    parts = name.split(".")
+    if not all(parts) or len(parts) > 2:
+        raise ValueError(f"table name {name!r} must be 'table' or 'schema.table'")
+    table = exp.to_identifier(parts[-1], quoted=True)
+    db = exp.to_identifier(parts[0], quoted=True) if len(parts) == 2 else None
+    return exp.Table(this=table, db=db)
+
+
+def _create_file_views(connection: DuckDBConnection, directory: str) -> None:
+    """Create one view per Parquet/CSV file (or Parquet sub-directory) in ``directory``."""
+    import duckdb
+    from sqlglot import exp
+
+    root = os.path.abspath(os.path.expanduser(directory))
+    if not os.path.isdir(root):
+        problem = "is a file, not a directory" if os.path.exists(root) else "does not exist"
+        raise ExecutionError(f"?path= directory {root!r} of {connection.label} {problem}")
+    seen: dict[str, str] = {}
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        source = _view_source(entry)
+        if source is None:
+            continue
+        stem = os.path.splitext(entry.name)[0] if entry.is_file() else entry.name
+        key = stem.lower()  # DuckDB names are case-insensitive
+        if key in seen:
+            raise ExecutionError(
+                f"?path={directory!r}: {seen[key]!r} and {entry.name!r} would both become "
+                f"view {stem!r}; rename or move one of them"
+            )
+        seen[key] = entry.name
+        create = exp.Create(
+            this=exp.Table(this=exp.to_identifier(stem, quoted=True)),
+            kind="VIEW",
+            expression=exp.select(exp.Star()).from_(source),
+        )
+        try:
+            connection.duckdb.execute(create.sql(dialect=DIALECT))
+        except duckdb.Error as exc:
+            raise ExecutionError(
+                f"cannot read {entry.path!r} as view {stem!r}: {_one_line(exc)}"
+            ) from None
+
+
+def _view_source(entry: os.DirEntry[str]) -> exp.Expr | None:
+    """The table function reading a directory entry, or None when it is not data."""
+    from sqlglot import exp
+
+    suffix = os.path.splitext(entry.name)[1].lower()
+    if entry.is_file():
+        if suffix == ".parquet":
+            return exp.func("read_parquet", exp.Literal.string(entry.path))
+        if suffix == ".csv":
+            return exp.func("read_csv_auto", exp.Literal.string(entry.path))
+        return None
+    if entry.is_dir() and _has_parquet(entry.path):
+        pattern = os.path.join(entry.path, "**", "*.parquet")
+        return exp.func("read_parquet", exp.Literal.string(pattern))
+    return None
+
+
+def _has_parquet(directory: str) -> bool:
+    for _, _, files in os.walk(directory):
+        if any(name.lower().endswith(".parquet") for name in files):
+            return True
+    return False
+
+
+def _arrow_reader(relation: duckdb.DuckDBPyRelation, rows: int) -> pa.RecordBatchReader:
+    """Stream a relation as Arrow (``to_arrow_reader`` on DuckDB 2, ``fetch_record_batch`` before)."""
+    to_reader = getattr(relation, "to_arrow_reader", None)
+    if to_reader is None:
+        to_reader = relation.fetch_record_batch
+    return to_reader(rows)
+
+
+def _one_line(exc: BaseException) -> str:
+    """DuckDB's message up to its ``LINE n:`` source excerpt, on one line."""
+    lines = []
+    for line in str(exc).splitlines():
+        if line.startswith("LINE "):
+            break
+        if line.strip():
+            lines.append(line.strip())
+    return " ".join(lines) or type(exc).__name__

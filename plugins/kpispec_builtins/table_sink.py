@@ -1,0 +1,250 @@
+"""The ``table`` sink: the result as a table on the terminal (the default sink).
+
+Metric columns are headed by the metric's label in the requested language
+(falling back to English, then to the metric's name) and formatted by the
+metric's ``format``; ``<metric>__<suffix>`` columns (comparisons) are headed
+``Label (suffix)``. NULL metric values show as ``—``, NULL dimension values as
+``∅``. When standard output is not a terminal the table is rendered without
+colour and without a width limit, so piped output is stable and never
+truncated. rich is imported only when the table is printed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import io
+import math
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+from kpispec.extensions import SinkContext, SinkType
+from kpispec.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from rich.console import Console
+    from rich.table import Table
+
+__all__ = [
+    "NULL_DIMENSION",
+    "NULL_METRIC",
+    "TableWriter",
+    "format_metric",
+    "metric_label",
+    "open_table",
+    "register_sinks",
+]
+
+#: Shown for a NULL metric value.
+NULL_METRIC = "—"
+#: Shown for a NULL dimension value.
+NULL_DIMENSION = "∅"
+#: Suffixes of derived columns whose values are percentages whatever the metric's format.
+_PERCENT_SUFFIXES = frozenset({"change_pct"})
+_DURATIONS = frozenset({"days", "hours", "years"})
+#: Console width for piped output: wide enough that rich never wraps or truncates.
+_UNBOUNDED_WIDTH = 1_000_000
+
+
+@hookimpl
+def register_sinks(register: Callable[..., None]) -> None:
+    """Register the ``table`` sink (scheme ``table``)."""
+    register(SinkType(name="table", schemes=("table",), open=open_table,
+                      description="A formatted table on the terminal (the default)."))
+
+
+def open_table(target: str, schema: pa.Schema, context: SinkContext) -> TableWriter:
+    """Open a terminal table writer; ``target`` is ignored, output goes to ``context.stdout``."""
+    return TableWriter(schema, context)
+
+
+def metric_label(metric: Any, lang: str) -> str:
+    """A metric's label in ``lang``, else in English, else its name.
+
+    >>> from types import SimpleNamespace as NS
+    >>> metric_label(NS(name="close_rate", labels={"en": "Close rate", "pl": "Współczynnik"}), "it")
+    'Close rate'
+    """
+    name = str(getattr(metric, "name", metric))
+    labels = getattr(metric, "labels", None) or {}
+    if isinstance(labels, str):
+        return labels
+    for key in (lang, "en"):
+        label = labels.get(key)
+        if label:
+            return str(label)
+    return name
+
+
+def format_metric(value: Any, fmt: str | None) -> str:
+    """A metric value as the table shows it.
+
+    ``percent`` values are already scaled (``30.0`` is 30 %); ``number`` and no
+    format use thousands separators and at most two decimals.
+
+    >>> [format_metric(v, f) for v, f in [(30, "percent"), (1234.5, "currency"), (12.34, "days"),
+    ...                                  (1234567, None), (1234.5678, "number"), (None, "number")]]
+    ['30.0 %', '1,234.50', '12.3', '1,234,567', '1,234.57', '—']
+    """
+    if value is None:
+        return NULL_METRIC
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, decimal.Decimal):
+        value = float(value)
+    if not isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("∞" if value > 0 else "-∞")
+    if fmt == "percent":
+        text = f"{value:,.1f} %"
+    elif fmt == "currency":
+        text = f"{value:,.2f}"
+    elif fmt in _DURATIONS:
+        text = f"{value:,.1f}"
+    elif isinstance(value, int):
+        return f"{value:,d}"
+    else:
+        text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    if text.startswith("-") and not text.strip("-0.,% "):
+        text = text[1:]  # a tiny negative value rounds to "0.0", never "-0.0"
+    return text
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    header: str
+    kind: str  # "period", "dimension", "metric" or "other"
+    fmt: str | None = None
+    numeric: bool = False
+
+
+class TableWriter:
+    """Collects result batches and prints them as one table on :meth:`close`."""
+
+    def __init__(self, schema: pa.Schema, context: SinkContext) -> None:
+        self.schema = schema
+        self.context = context
+        self._batches: list[pa.RecordBatch] = []
+        self._done = False
+
+    def write(self, batch: pa.RecordBatch) -> None:
+        """Keep one batch for printing."""
+        if not self._done:
+            self._batches.append(batch)
+
+    def close(self) -> None:
+        """Print the table (or ``(no rows)``) to ``context.stdout``."""
+        if self._done:
+            return
+        self._done = True
+        out = self.context.stdout if self.context.stdout is not None else sys.stdout
+        rows = [row for batch in self._batches for row in _rows(batch)]
+        self._batches = []
+        if not rows:
+            out.write("(no rows)\n")
+            out.flush()
+            return
+        columns = _columns(self.schema, self.context)
+        if _is_terminal(out):
+            console = _console(out, terminal=True)
+            console.print(_table(columns, rows, console))
+        else:  # plain text, no width limit, no trailing blanks: stable when piped
+            buffer = io.StringIO()
+            console = _console(buffer, terminal=False)
+            console.print(_table(columns, rows, console))
+            out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
+        out.flush()
+
+    def abort(self) -> None:
+        """Drop the collected rows; nothing is printed."""
+        self._done = True
+        self._batches = []
+
+
+def _rows(batch: pa.RecordBatch) -> list[tuple[Any, ...]]:
+    return list(zip(*(column.to_pylist() for column in batch.columns)))
+
+
+def _columns(schema: pa.Schema, context: SinkContext) -> list[_Column]:
+    import pyarrow as pa
+
+    metrics: Mapping[str, Any] = {str(getattr(m, "name", m)): m for m in context.metrics}
+    dimensions = set(context.dimensions)
+    columns = []
+    for field in schema:
+        name = field.name
+        numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) \
+            or pa.types.is_decimal(field.type)
+        if name == "period":
+            columns.append(_Column(name, name, "period"))
+        elif name in dimensions:
+            columns.append(_Column(name, name, "dimension"))
+        elif name in metrics:
+            metric = metrics[name]
+            columns.append(_Column(name, metric_label(metric, context.lang), "metric",
+                                   getattr(metric, "format", None), True))
+        elif "__" in name and name.split("__", 1)[0] in metrics:
+            base, suffix = name.split("__", 1)
+            metric = metrics[base]
+            fmt = "percent" if suffix in _PERCENT_SUFFIXES else getattr(metric, "format", None)
+            shown = suffix.replace("_pct", " %").replace("_", " ")
+            header = f"{metric_label(metric, context.lang)} ({shown})"
+            columns.append(_Column(name, header, "metric", fmt, True))
+        elif numeric and not context.metrics:  # no metadata: treat numbers as metrics
+            columns.append(_Column(name, name, "metric", None, True))
+        else:
+            columns.append(_Column(name, name, "other", None, numeric))
+    return columns
+
+
+def _is_terminal(out: TextIO) -> bool:
+    try:
+        return bool(out.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
+
+
+def _console(out: TextIO, *, terminal: bool) -> Console:
+    from rich.console import Console
+
+    if terminal:
+        return Console(file=out, highlight=False, markup=False, emoji=False)
+    return Console(file=out, width=_UNBOUNDED_WIDTH, color_system=None, no_color=True,
+                   force_terminal=False, force_jupyter=False, force_interactive=False,
+                   highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+def _table(columns: list[_Column], rows: list[tuple[Any, ...]], console: Console) -> Table:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    for column in columns:
+        table.add_column(Text(column.header, style="bold"),
+                         justify="right" if column.numeric else "left",
+                         no_wrap=column.numeric or not console.is_terminal,
+                         overflow="fold")
+    for row in rows:
+        table.add_row(*(_cell(column, value) for column, value in zip(columns, row)))
+    return table
+
+
+def _cell(column: _Column, value: Any) -> Any:
+    from rich.text import Text
+
+    if column.kind == "metric" or (column.numeric and value is not None):
+        text = format_metric(value, column.fmt)
+        return Text(text, style="dim") if value is None else Text(text)
+    if value is None:
+        return Text(NULL_DIMENSION, style="dim")
+    if column.kind == "period" and isinstance(value, dt.datetime):
+        return Text(value.date().isoformat() if value.time() == dt.time() else value.isoformat(" "))
+    if isinstance(value, (dt.date, dt.time)):
+        return Text(value.isoformat())
+    return Text(str(value))
