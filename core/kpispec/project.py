@@ -69,10 +69,12 @@ def parse_source_url(text: str) -> SourceURL:
 
 
 def _display(path: Path) -> str:
+    """A file name for messages: relative to the working directory when below it."""
+    absolute = path.resolve()
     try:
-        return os.path.relpath(path)
+        return str(absolute.relative_to(Path.cwd()))
     except ValueError:
-        return str(path)
+        return str(absolute)
 
 
 def _spec_files(root: Path, paths: Sequence[str] | None) -> list[Path]:
