@@ -100,7 +100,8 @@ _REGIONS = ("EMEA", "NA", "APAC", "LATAM")
 _REGION_WEIGHTS = (35, 35, 20, 10)
 _SEGMENTS = ("smb", "mid_market", "enterprise")
 _SOURCES = ("marketing", "outbound", "referral", "partner")
-_ORIGIN = {"marketing": "marketing", "outbound": "sales", "partner": "sales", "referral": "referral"}
+_ORIGIN = {"marketing": "marketing", "outbound": "sales", "partner": "sales",
+           "referral": "referral"}
 _P_VISITOR = {"marketing": 0.95, "outbound": 0.0, "referral": 0.5, "partner": 0.4}
 _P_CONVERT = {"marketing": 0.3, "outbound": 0.22, "referral": 0.5, "partner": 0.35}
 _PAGES = ("/", "/pricing", "/features", "/blog/crm-metrics", "/demo", "/contact")
@@ -338,7 +339,8 @@ class _Demo:
                 stage = "won" if u() < p_win else "lost"
             region = None if u() < 0.02 else regions[j]
             self.deals.append([lead + 1, None, owners[j], region, created,
-                               None if stage == "open" else closed, closed, stage, amounts[j], "new"])
+                               None if stage == "open" else closed, closed, stage, amounts[j],
+                               "new"])
             if stage == "won":
                 won_new.append(j)
         # signup, tie-break, region, segment, originated_by, owner, deal index (-1: self-serve)
@@ -382,7 +384,8 @@ class _Demo:
         if not any(ch is not None and ch == self.month_start(ch) for ch in self.c_churn):
             self.c_churn[0], self.subs[0] = self.life(0, force=True)
         self.c_end = [self.t1 if ch is None else ch for ch in self.c_churn]
-        self.c_cum_life = list(itertools.accumulate(e - s for s, e in zip(self.c_signup, self.c_end)))
+        lives = (e - s for s, e in zip(self.c_signup, self.c_end))
+        self.c_cum_life = list(itertools.accumulate(lives))
 
     def life(self, c: int, *, force: bool) -> tuple[int | None, list[_Sub]]:
         u, t1 = self.u, self.t1
@@ -441,7 +444,8 @@ class _Demo:
             else:
                 stage = "won" if u() < 0.55 else "lost"
             self.deals.append([None, c, self.c_owner[c], self.c_region[c], created,
-                               None if stage == "open" else closed, closed, stage, amounts[j], kinds[j]])
+                               None if stage == "open" else closed, closed, stage, amounts[j],
+                               kinds[j]])
         self.deals.sort(key=lambda d: d[4])  # deal ids follow created_at (stable sort)
         cols = list(zip(*self.deals)) if self.deals else [()] * 10
         self.out["deals"] = {
@@ -622,7 +626,8 @@ class _Demo:
                     scale = month_budget * share * w / weight_sum / sum(parts)
                     for p in parts:
                         day = lo if category == "crm_software" else lo + int(u() * (hi - lo))
-                        rows.append((day, category, channel, max(0.01, int(p * scale * 100 + 0.5) / 100)))
+                        cents = max(1, int(p * scale * 100 + 0.5))
+                        rows.append((day, category, channel, cents / 100))
         rows.sort()
         self.out["spend"] = {
             "spent_on": [r[0] for r in rows], "category": [r[1] for r in rows],
@@ -675,7 +680,8 @@ def _to_arrow(cols: dict[str, _Cols], sort_by: Mapping[str, str]) -> dict[str, p
         if name in sort_by:
             table = table.take(pc.sort_indices(table, sort_keys=[(sort_by[name], "ascending")]))
         if len(fields) < len(spec):  # the id column, numbered in sorted order
-            table = table.add_column(0, spec[0][0], pa.array(range(1, table.num_rows + 1), pa.int64()))
+            ids = pa.array(range(1, table.num_rows + 1), pa.int64())
+            table = table.add_column(0, spec[0][0], ids)
         schema = pa.schema([(col, pa.timestamp("us") if kind == "ts" else kinds[kind])
                             for col, kind in spec])
         tables[name] = table.cast(schema)

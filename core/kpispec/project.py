@@ -123,7 +123,7 @@ class Project:
         if len(set(names)) != len(names):
             raise QueryError("a metric is named twice")
         if grain is None:
-            grains = {self.metrics[n].grain for n in names} - {None}
+            grains = {g for n in names if (g := self.metrics[n].grain) is not None}
             grain = grains.pop() if len(grains) == 1 else "month"
         where_tree = None
         if where:
@@ -292,11 +292,8 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
         found = schema_errors(root_node, schema, display)
         errors += found
         for err in found:
-            path = _path_tuple(err)
-            if len(path) >= 2:
-                skip.add((display, path[:2]))
-            else:
-                skip.add((display, ()))
+            item = _path_tuple(err)
+            skip.add((display, item[:2] if len(item) >= 2 else ()))
         if (display, ()) not in skip:
             documents.append(Document(display, root_node, origin))
     metric_types = {name: (r.item, r.plugin) for name, r in registry.metric_types.items()}
