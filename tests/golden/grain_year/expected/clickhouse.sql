@@ -1,0 +1,28 @@
+WITH orders_by_ordered_at AS (
+  SELECT
+    CAST(dateTrunc('YEAR', orders.ordered_at) AS Nullable(DATE)) AS period,
+    SUM(orders.amount) AS revenue
+  FROM orders AS orders
+  WHERE
+    orders.ordered_at >= CAST('2022-07-01 00:00:00' AS Nullable(DateTime))
+    AND orders.ordered_at < CAST('2024-07-01 00:00:00' AS Nullable(DateTime))
+  GROUP BY
+    CAST(dateTrunc('YEAR', orders.ordered_at) AS Nullable(DATE))
+), periods AS (
+  SELECT
+    CAST('2022-01-01' AS Nullable(DATE)) AS period
+  UNION ALL
+  SELECT
+    CAST('2023-01-01' AS Nullable(DATE)) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-01-01' AS Nullable(DATE)) AS period
+)
+SELECT
+  periods.period,
+  COALESCE(orders_by_ordered_at.revenue, 0) AS revenue
+FROM periods
+LEFT JOIN orders_by_ordered_at
+  ON orders_by_ordered_at.period = periods.period
+ORDER BY
+  periods.period

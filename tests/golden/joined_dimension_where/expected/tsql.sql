@@ -1,0 +1,59 @@
+WITH deals_by_created_at AS (
+  SELECT
+    DATEFROMPARTS(YEAR(deals.created_at), MONTH(deals.created_at), 1) AS period,
+    customers.segment AS customers__segment,
+    SUM(deals.amount) AS pipeline
+  FROM deals AS deals
+  LEFT JOIN customers AS customers
+    ON deals.customer_id = customers.customer_id
+  WHERE
+    deals.created_at >= CAST('2024-01-01 00:00:00' AS DATETIME2)
+    AND deals.created_at < CAST('2024-07-01 00:00:00' AS DATETIME2)
+    AND deals.amount > 0
+    AND customers.region = 'EMEA'
+  GROUP BY
+    DATEFROMPARTS(YEAR(deals.created_at), MONTH(deals.created_at), 1),
+    customers.segment
+), periods AS (
+  SELECT
+    CAST('2024-01-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-02-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-04-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-05-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-06-01' AS DATE) AS period
+), dimension_keys AS (
+  SELECT
+    period AS period,
+    customers__segment AS customers__segment
+  FROM deals_by_created_at
+)
+SELECT
+  periods.period,
+  dimension_keys.customers__segment,
+  COALESCE(deals_by_created_at.pipeline, 0) AS pipeline
+FROM periods
+LEFT JOIN dimension_keys
+  ON dimension_keys.period = periods.period
+LEFT JOIN deals_by_created_at
+  ON deals_by_created_at.period = periods.period
+  AND (
+    deals_by_created_at.customers__segment = dimension_keys.customers__segment
+    OR (
+      deals_by_created_at.customers__segment IS NULL
+      AND dimension_keys.customers__segment IS NULL
+    )
+  )
+ORDER BY
+  CASE WHEN periods.period IS NULL THEN 1 ELSE 0 END, periods.period,
+  CASE WHEN dimension_keys.customers__segment IS NULL THEN 1 ELSE 0 END, dimension_keys.customers__segment

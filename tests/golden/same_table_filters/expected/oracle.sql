@@ -1,0 +1,83 @@
+WITH deals_by_closed_at AS (
+  SELECT
+    TRUNC(deals.closed_at, 'MM') AS period,
+    COUNT(CASE WHEN deals.stage = 'won' THEN 1 END) AS deals_won,
+    SUM(CASE WHEN deals.stage = 'lost' THEN deals.amount END) AS lost_amount
+  FROM deals deals
+  WHERE
+    NOT deals.closed_at IS NULL
+  GROUP BY
+    TRUNC(deals.closed_at, 'MM')
+), digits AS (
+  SELECT
+    0 AS d
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    1 AS d
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    2 AS d
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    3 AS d
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    4 AS d
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    5 AS d
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    6 AS d
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    7 AS d
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    8 AS d
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    9 AS d
+  FROM "DUAL"
+), numbers AS (
+  SELECT
+    ones.d + 10 * tens.d + 100 * hundreds.d + 1000 * thousands.d AS n
+  FROM digits ones
+  CROSS JOIN digits tens
+  CROSS JOIN digits hundreds
+  CROSS JOIN digits thousands
+), bounds AS (
+  SELECT
+    MIN(period) AS first_period,
+    MAX(period) AS last_period
+  FROM (
+    SELECT
+      period
+    FROM deals_by_closed_at
+  ) scanned
+), periods AS (
+  SELECT
+    ADD_MONTHS(bounds.first_period, numbers.n) AS period
+  FROM bounds
+  CROSS JOIN numbers
+  WHERE
+    ADD_MONTHS(bounds.first_period, numbers.n) <= bounds.last_period
+)
+SELECT
+  periods.period,
+  COALESCE(deals_by_closed_at.deals_won, 0) AS deals_won,
+  COALESCE(deals_by_closed_at.lost_amount, 0) AS lost_amount
+FROM periods
+LEFT JOIN deals_by_closed_at
+  ON deals_by_closed_at.period = periods.period
+ORDER BY
+  periods.period

@@ -1,0 +1,260 @@
+"""Golden SQL: every case compiled for every dialect, compared with the reviewed file.
+
+A case is a directory ``tests/golden/<case>/`` with
+
+* ``metric.yaml`` — models (with ``columns:``) and metrics;
+* ``query.yaml`` — ``metrics``, and optionally ``by``, ``grain``, ``from``, ``to``, ``where``;
+* ``expected/<dialect>.sql`` — the pretty-printed SQL for each dialect in
+  :data:`kpispec.compile.dialects.DIALECTS`.
+
+``pytest --update-golden`` rewrites the expected files from the compiler's
+current output; reviewers read the diff. Every expected file must also parse
+back with sqlglot in its dialect and be a fixed point of parse → render →
+parse, and the duckdb and sqlite files must run on empty tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import kpispec
+import pytest
+import sqlglot
+import yaml
+from kpispec.compile.dialects import DIALECTS
+from sqlglot import exp
+
+HERE = Path(__file__).parent
+CASES = sorted(p.name for p in HERE.iterdir() if (p / "query.yaml").is_file())
+QUERY_KEYS = {"metrics", "by", "grain", "from", "to", "where"}
+UPDATE_HINT = "run `pytest --update-golden` to write it, then review the new file"
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+def load_query(case: str) -> dict[str, Any]:
+    """The case's query.yaml as keyword arguments of ``Project.compile``."""
+    query = yaml.safe_load((HERE / case / "query.yaml").read_text(encoding="utf-8"))
+    unknown = set(query) - QUERY_KEYS
+    assert not unknown, f"{case}/query.yaml: unknown keys {sorted(unknown)}"
+    return {
+        "metrics": list(query["metrics"]),
+        "by": list(query.get("by") or ()),
+        "grain": query.get("grain"),
+        "start": query.get("from"),
+        "end": query.get("to"),
+        "where": query.get("where"),
+    }
+
+
+def load_case(case: str) -> kpispec.Project:
+    # query.yaml sits next to metric.yaml, so load the one spec file, not the directory.
+    return kpispec.load_project(HERE / case / "metric.yaml", packs=False)
+
+
+def compile_case(case: str, dialect: str) -> str:
+    query = load_query(case)
+    project = load_case(case)
+    return project.compile(query.pop("metrics"), dialect=dialect, **query).sql
+
+
+def expected_path(case: str, dialect: str) -> Path:
+    return HERE / case / "expected" / f"{dialect}.sql"
+
+
+def check_golden(actual: str, path: Path, update: bool) -> None:
+    """Compare ``actual`` with the golden file at ``path``, or rewrite it when ``update``."""
+    text = actual.rstrip("\n") + "\n"
+    if update:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+        return
+    if not path.exists():
+        pytest.fail(f"golden file {path} is missing: {UPDATE_HINT}", pytrace=False)
+    expected = path.read_text(encoding="utf-8")
+    assert text == expected, (
+        f"compiled SQL differs from {path}; if the change is intended, "
+        "run `pytest --update-golden` and review the diff")
+
+
+def read_expected(case: str, dialect: str) -> str:
+    path = expected_path(case, dialect)
+    if not path.exists():
+        pytest.fail(f"golden file {path} is missing: {UPDATE_HINT}", pytrace=False)
+    return path.read_text(encoding="utf-8")
+
+
+# -- compiled SQL == expected file ---------------------------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("case", CASES)
+def test_compiled_sql_matches_golden_file(case: str, dialect: str, update_golden: bool) -> None:
+    check_golden(compile_case(case, dialect), expected_path(case, dialect), update_golden)
+
+
+# -- expected file parses back and is a fixed point ----------------------------------
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("case", CASES)
+def test_golden_sql_round_trips(case: str, dialect: str, update_golden: bool) -> None:
+    if update_golden:
+        # Make sure the file this run writes is the one checked, whatever the order.
+        check_golden(compile_case(case, dialect), expected_path(case, dialect), True)
+    text = read_expected(case, dialect)
+    tree = sqlglot.parse_one(text, read=dialect)
+    assert isinstance(tree, exp.Query), f"{case}/{dialect}: not a query: {type(tree).__name__}"
+    rendered = tree.sql(dialect=dialect, pretty=True)
+    again = sqlglot.parse_one(rendered, read=dialect)
+    # The pretty printer is not always idempotent on whitespace: compare trees, not text.
+    assert again == tree, f"{case}/{dialect}: parse(render(parse(text))) != parse(text)"
+    assert repr(again) == repr(tree), f"{case}/{dialect}: trees differ in detail"
+
+
+# -- missing expected file -------------------------------------------------------------
+
+
+def test_missing_golden_file_says_how_to_create_it(tmp_path: Path) -> None:
+    missing = tmp_path / "expected" / "duckdb.sql"
+    with pytest.raises(pytest.fail.Exception, match=r"pytest --update-golden"):
+        check_golden("SELECT 1", missing, update=False)
+    assert not missing.exists()
+
+
+def test_update_golden_writes_missing_file(tmp_path: Path) -> None:
+    missing = tmp_path / "expected" / "duckdb.sql"
+    check_golden("SELECT 1", missing, update=True)
+    assert missing.read_text(encoding="utf-8") == "SELECT 1\n"
+    check_golden("SELECT 1", missing, update=False)
+
+
+def test_every_case_has_every_dialect() -> None:
+    assert CASES, "no golden cases found"
+    for case in CASES:
+        present = {p.stem for p in (HERE / case / "expected").glob("*.sql")}
+        stale = present - set(DIALECTS)
+        assert not stale, f"{case}/expected has files for unknown dialects: {sorted(stale)}"
+
+
+# -- the duckdb and sqlite SQL runs on empty tables ------------------------------------
+
+_TYPES = {
+    "integer": "INTEGER",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "double": "DOUBLE",
+    "float": "DOUBLE",
+    "decimal": "DECIMAL(18, 2)",
+    "timestamp": "TIMESTAMP",
+    "date": "DATE",
+    "boolean": "BOOLEAN",
+    "varchar": "VARCHAR",
+    "text": "VARCHAR",
+}
+
+
+def declared_tables(case: str) -> dict[exp.Table, list[tuple[str, str]]]:
+    """Table → [(column, SQL type)] from metric.yaml's ``columns:`` (plain names are text)."""
+    spec = yaml.safe_load((HERE / case / "metric.yaml").read_text(encoding="utf-8"))
+    project = load_case(case)
+    tables: dict[exp.Table, list[tuple[str, str]]] = {}
+    for model in spec["models"]:
+        relation = project.models[model["name"]].relation
+        assert isinstance(relation, exp.Table), f"{case}: model {model['name']} is not a table"
+        columns = []
+        for column in model["columns"]:
+            if isinstance(column, str):
+                columns.append((column, "VARCHAR"))
+            else:
+                columns.append((column["name"], _TYPES[column.get("type", "varchar").lower()]))
+        tables[relation] = columns
+    return tables
+
+
+def create_tables(case: str, dialect: str, execute: Any) -> None:
+    for table, columns in declared_tables(case).items():
+        create = exp.Create(
+            kind="TABLE",
+            this=exp.Schema(
+                this=table.copy(),
+                expressions=[
+                    exp.ColumnDef(this=exp.to_identifier(name, quoted=True),
+                                  kind=exp.DataType.build(kind, dialect=dialect))
+                    for name, kind in columns
+                ],
+            ),
+        )
+        for ident in create.find_all(exp.Identifier):
+            ident.set("quoted", True)
+        execute(create.sql(dialect=dialect))
+
+
+def expected_periods(case: str) -> list[str] | None:
+    """The period starts a bounded query returns (weeks start Monday); None when unbounded.
+
+    Written independently of the compiler, so a wrong spine shows up here.
+    """
+    query = load_query(case)
+    start, end, grain = query["start"], query["end"], query["grain"] or "month"
+    if start is None or end is None:
+        return None
+    assert isinstance(start, dt.date) and isinstance(end, dt.date)
+    if grain == "day":
+        day = start
+    elif grain == "week":
+        day = start - dt.timedelta(days=start.weekday())
+    else:
+        months = {"month": 1, "quarter": 3, "year": 12}[grain]
+        day = dt.date(start.year, (start.month - 1) // months * months + 1, 1)
+    periods = []
+    while day < end:
+        periods.append(day.isoformat())
+        if grain in ("day", "week"):
+            day += dt.timedelta(days=1 if grain == "day" else 7)
+        else:
+            index = day.year * 12 + day.month - 1 + {"month": 1, "quarter": 3, "year": 12}[grain]
+            day = dt.date(index // 12, index % 12 + 1, 1)
+    return periods
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_duckdb_golden_sql_runs_on_empty_tables(case: str) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    connection = duckdb.connect(":memory:")
+    try:
+        create_tables(case, "duckdb", connection.execute)
+        rows = connection.execute(read_expected(case, "duckdb")).fetchall()
+    finally:
+        connection.close()
+    _check_rows(case, rows)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_sqlite_golden_sql_runs_on_empty_tables(case: str) -> None:
+    connection = sqlite3.connect(":memory:")
+    try:
+        create_tables(case, "sqlite", connection.execute)
+        rows = connection.execute(read_expected(case, "sqlite")).fetchall()
+    finally:
+        connection.close()
+    _check_rows(case, rows)
+
+
+def _check_rows(case: str, rows: list[tuple[Any, ...]]) -> None:
+    """Over empty tables: no rows when unbounded; else one row per period, values 0 or NULL."""
+    want = expected_periods(case)
+    if want is None:
+        assert rows == [], f"{case}: unbounded query over empty tables returned {rows}"
+        return
+    got = [str(row[0])[:10] for row in rows]
+    assert got == want, f"{case}: periods {got}, expected {want}"
+    width = 1 + len(load_query(case)["by"])
+    for row in rows:
+        assert all(v is None for v in row[1:width]), f"{case}: dimension values in {row}"
+        assert all(v in (0, None) for v in row[width:]), f"{case}: metric values in {row}"

@@ -1,0 +1,72 @@
+WITH deals_by_closed_at AS (
+  SELECT
+    DATEFROMPARTS(YEAR(deals.closed_at), MONTH(deals.closed_at), 1) AS period,
+    deals.region AS region,
+    SUM(deals.amount) AS won_revenue
+  FROM deals AS deals
+  WHERE
+    deals.closed_at >= CAST('2024-01-01 00:00:00' AS DATETIME2)
+    AND deals.closed_at < CAST('2024-04-01 00:00:00' AS DATETIME2)
+    AND deals.stage = 'won'
+  GROUP BY
+    DATEFROMPARTS(YEAR(deals.closed_at), MONTH(deals.closed_at), 1),
+    deals.region
+), orders_by_ordered_at AS (
+  SELECT
+    DATEFROMPARTS(YEAR(orders.ordered_at), MONTH(orders.ordered_at), 1) AS period,
+    orders.region AS region,
+    SUM(orders.amount) AS order_revenue
+  FROM orders AS orders
+  WHERE
+    orders.ordered_at >= CAST('2024-01-01 00:00:00' AS DATETIME2)
+    AND orders.ordered_at < CAST('2024-04-01 00:00:00' AS DATETIME2)
+  GROUP BY
+    DATEFROMPARTS(YEAR(orders.ordered_at), MONTH(orders.ordered_at), 1),
+    orders.region
+), periods AS (
+  SELECT
+    CAST('2024-01-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-02-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-01' AS DATE) AS period
+), dimension_keys AS (
+  SELECT
+    period,
+    region
+  FROM deals_by_closed_at
+  UNION
+  SELECT
+    period,
+    region
+  FROM orders_by_ordered_at
+)
+SELECT
+  periods.period,
+  dimension_keys.region,
+  COALESCE(deals_by_closed_at.won_revenue, 0) AS won_revenue,
+  COALESCE(orders_by_ordered_at.order_revenue, 0) AS order_revenue
+FROM periods
+LEFT JOIN dimension_keys
+  ON dimension_keys.period = periods.period
+LEFT JOIN deals_by_closed_at
+  ON deals_by_closed_at.period = periods.period
+  AND (
+    deals_by_closed_at.region = dimension_keys.region
+    OR (
+      deals_by_closed_at.region IS NULL AND dimension_keys.region IS NULL
+    )
+  )
+LEFT JOIN orders_by_ordered_at
+  ON orders_by_ordered_at.period = periods.period
+  AND (
+    orders_by_ordered_at.region = dimension_keys.region
+    OR (
+      orders_by_ordered_at.region IS NULL AND dimension_keys.region IS NULL
+    )
+  )
+ORDER BY
+  CASE WHEN periods.period IS NULL THEN 1 ELSE 0 END, periods.period,
+  CASE WHEN dimension_keys.region IS NULL THEN 1 ELSE 0 END, dimension_keys.region
