@@ -223,8 +223,9 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
     if dialect not in DIALECTS:
         from kpispec.spec.loader import locate
 
-        raise SpecError(f"unknown dialect {doc['dialect']!r}", locate(doc, ("dialect",), display),
-                        suggest(dialect, DIALECTS) or f"Choose one of {', '.join(DIALECTS)}")
+        raise SpecErrors([SpecError(
+            f"unknown dialect {doc['dialect']!r}", locate(doc, ("dialect",), display),
+            suggest(dialect, DIALECTS) or f"Choose one of {', '.join(DIALECTS)}")])
     return Settings(dialect=dialect, week_start=doc.get("week_start", "monday"),
                     vars=dict(doc.get("vars") or {}), packs=dict(doc.get("packs") or {}),
                     source=doc.get("source"), name=doc.get("name", ""),

@@ -28,16 +28,9 @@ CASES = sorted(
 
 #: Cases kpispec gets wrong today: the .expected file holds what it should print.
 #: Strict, so the fix turns them into failures that ask for the marker's removal.
-KNOWN_BUGS = {
-    "snippet_drop_table": "DROP TABLE in a snippet is accepted (exp.Drop is not in "
-                          "snippets._FORBIDDEN) and compiled into SUM(DROP TABLE deals)",
-    "snippet_truncate_statement": "TRUNCATE TABLE in a snippet is accepted (exp.TruncateTable "
-                                  "is not in snippets._FORBIDDEN)",
-}
+KNOWN_BUGS: dict[str, str] = {}
 #: Cases whose message names the file but no line:column.
-UNLOCATED = {
-    "not_utf8": "a non-UTF-8 file is reported by byte offset, not line:column",
-}
+UNLOCATED: dict[str, str] = {}
 
 
 def _params(extra: dict[str, str]) -> list[object]:

@@ -73,7 +73,33 @@ def _reserved(dialect: str) -> frozenset[str]:
     words = getattr(sqlglot.Dialect.get_or_raise(dialect).generator_class, "RESERVED_KEYWORDS", None)
     if not words:
         words = sqlglot.Dialect.get_or_raise("duckdb").generator_class.RESERVED_KEYWORDS
-    return frozenset(w.lower() for w in words)
+    return frozenset(w.lower() for w in words) | _EXTRA_RESERVED.get(dialect, frozenset())
+
+
+#: Reserved words sqlglot does not list for a dialect (from each engine's documentation).
+_EXTRA_RESERVED: dict[str, frozenset[str]] = {
+    "oracle": frozenset({
+        "access", "audit", "cluster", "comment", "compress", "date", "exclusive", "file",
+        "identified", "immediate", "increment", "index", "initial", "level", "lock", "long",
+        "maxextents", "minus", "mlslabel", "mode", "modify", "noaudit", "nocompress", "nowait",
+        "number", "offline", "online", "pctfree", "prior", "raw", "rename", "resource", "row",
+        "rowid", "rownum", "rows", "session", "share", "size", "start", "successful", "synonym",
+        "sysdate", "uid", "validate", "varchar", "varchar2", "view", "whenever"}),
+    "tsql": frozenset({
+        "backup", "browse", "bulk", "checkpoint", "clustered", "compute", "contains",
+        "containstable", "current", "cursor", "database", "dbcc", "deallocate", "deny", "disk",
+        "distributed", "dump", "errlvl", "exec", "execute", "exit", "file", "fillfactor",
+        "freetext", "freetexttable", "goto", "holdlock", "identity", "identity_insert",
+        "identitycol", "index", "key", "kill", "lineno", "load", "merge", "national", "nocheck",
+        "nonclustered", "off", "offsets", "open", "opendatasource", "openquery", "openrowset",
+        "openxml", "over", "percent", "pivot", "plan", "print", "proc", "procedure", "public",
+        "raiserror", "read", "readtext", "reconfigure", "replication", "restore", "restrict",
+        "revert", "rowcount", "rowguidcol", "rule", "save", "schema", "securityaudit",
+        "semantickeyphrasetable", "session_user", "setuser", "shutdown", "statistics",
+        "system_user", "textsize", "top", "tran", "transaction", "trigger", "truncate",
+        "try_convert", "tsequal", "unpivot", "updatetext", "use", "user", "waitfor",
+        "writetext"}),
+}
 
 
 def _quote_where_needed(tree: exp.Expression, dialect: str) -> exp.Expression:

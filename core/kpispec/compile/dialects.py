@@ -23,6 +23,7 @@ __all__ = [
     "date_literal",
     "dialect_name",
     "null_safe_eq",
+    "query_settings",
     "select_constant",
     "timestamp_literal",
     "truncate",
@@ -58,6 +59,9 @@ _TRUNCATE: dict[str, dict[str, str]] = {
         "month": "DATE_TRUNC(CAST(__x AS DATE), MONTH)",
         "quarter": "DATE_TRUNC(CAST(__x AS DATE), QUARTER)",
         "year": "DATE_TRUNC(CAST(__x AS DATE), YEAR)",
+    },
+    "snowflake": {  # DATE_TRUNC('WEEK') would follow the session's WEEK_START
+        "week": "DATEADD(DAY, 1 - DAYOFWEEKISO(__x), CAST(__x AS DATE))",
     },
     "tsql": {
         "day": "CAST(__x AS DATE)",
@@ -120,9 +124,9 @@ def truncate(value: exp.Expression, grain: str, dialect: str) -> exp.Expression:
     >>> truncate(exp.column("closed_at"), "month", "duckdb").sql("duckdb")
     "CAST(DATE_TRUNC('MONTH', closed_at) AS DATE)"
     """
-    templates = _TRUNCATE.get(dialect)
-    if templates is not None:
-        return _fill(dialect, templates[grain], x=value)
+    template = _TRUNCATE.get(dialect, {}).get(grain)
+    if template is not None:
+        return _fill(dialect, template, x=value)
     unit = exp.Literal.string(grain.upper())
     return exp.cast(exp.DateTrunc(this=value, unit=unit), exp.DataType.Type.DATE)
 
@@ -140,19 +144,41 @@ def add_periods(start: exp.Expression, count: exp.Expression, grain: str,
 
 
 def date_literal(value: dt.date, dialect: str) -> exp.Expression:
-    """A DATE constant."""
+    """A DATE constant, spelled so no session setting can change its meaning."""
     text = exp.Literal.string(value.isoformat())
     if dialect == "sqlite":
-        return text  # SQLite keeps dates as ISO text; DATE('…') would be the same string
+        return text  # SQLite keeps dates as ISO text
+    if dialect == "oracle":  # CAST('…' AS DATE) would depend on NLS_DATE_FORMAT
+        return _fill(dialect, "TO_DATE(__x, 'YYYY-MM-DD')", x=text)
     return exp.cast(text, exp.DataType.Type.DATE)
 
 
 def timestamp_literal(value: dt.date, dialect: str) -> exp.Expression:
-    """A timestamp constant at midnight of ``value`` (the naive, UTC-stored kind)."""
+    """A bound compared with a (naive, UTC) timestamp column: midnight of ``value``.
+
+    SQLite compares ISO text, so a date-only string is right whether the column
+    holds dates or date-times; BigQuery coerces an untyped string to the column's
+    own type (DATETIME or TIMESTAMP); Oracle gets an explicit format.
+    """
+    if dialect in ("sqlite", "bigquery"):
+        return exp.Literal.string(value.isoformat() if dialect == "sqlite"
+                                  else f"{value.isoformat()} 00:00:00")
     text = exp.Literal.string(f"{value.isoformat()} 00:00:00")
-    if dialect == "sqlite":
-        return text
+    if dialect == "oracle":
+        return _fill(dialect, "TO_TIMESTAMP(__x, 'YYYY-MM-DD HH24:MI:SS')", x=text)
     return exp.cast(text, exp.DataType.Type.TIMESTAMP)
+
+
+def query_settings(select: exp.Select, dialect: str) -> exp.Select:
+    """Session-independent semantics the whole query relies on.
+
+    ClickHouse fills unmatched LEFT JOIN columns with type defaults (0, '')
+    unless ``join_use_nulls`` is on; the spine and dimension joins need NULLs.
+    """
+    if dialect == "clickhouse":
+        select.set("settings", [exp.EQ(this=exp.column("join_use_nulls"),
+                                       expression=exp.Literal.number(1))])
+    return select
 
 
 def null_safe_eq(left: exp.Expression, right: exp.Expression, dialect: str) -> exp.Expression:

@@ -231,7 +231,7 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
     select = select.order_by(*[exp.Ordered(this=o, nulls_first=False) for o in order], copy=False)
     for name, body in ctes:
         select = select.with_(name, as_=body, copy=False)
-    return select
+    return dialects.query_settings(select, dialect)
 
 
 def _safe_division(tree: exp.Expression) -> exp.Expression:

@@ -174,7 +174,10 @@ def load_yaml(path: Path | str, display: str | None = None,
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise SpecError(f"not UTF-8 text (byte {exc.start})", Location(name)) from None
+            line = raw.count(b"\n", 0, exc.start) + 1
+            column = exc.start - raw.rfind(b"\n", 0, exc.start)
+            raise SpecError("not UTF-8 text", Location(name, line, column),
+                            "Save the file as UTF-8") from None
     if context is not None:
         text = render_template(text, name, context)
     loader = _Loader(text, name)
@@ -182,6 +185,8 @@ def load_yaml(path: Path | str, display: str | None = None,
         return loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
+        if exc.context_mark is not None and "<stream end>" in (exc.problem or ""):
+            mark = exc.context_mark  # point at the unclosed bracket, not past the last line
         line, col = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = exc.problem or exc.context or "invalid YAML"
         raise SpecError(f"invalid YAML: {problem}", Location(name, line, col)) from None

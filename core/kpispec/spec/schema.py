@@ -99,25 +99,41 @@ def _describe(error: Any) -> tuple[str, str]:
         return f"{instance!r} is not one of {', '.join(options)}", hint
     if validator == "const":
         return f"{instance!r} must be {error.validator_value!r}", ""
+    if validator == "type" and not error.absolute_path:
+        return ("a spec file must be a mapping with 'models:' and/or 'metrics:', "
+                f"got {_kind(instance)}"), ""
     if validator == "type":
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
-        return f"expected {'an' if expected[0] in 'aeiou' else 'a'} {expected}, got {instance!r}", ""
+        return f"expected {'an' if expected[0] in 'aeiou' else 'a'} {expected}, got {_short(instance)}", ""
     if validator == "pattern":
         return f"{instance!r} is not a valid name (letters, digits and underscores, not starting with a digit)", ""
     if validator == "oneOf" and isinstance(instance, dict) and {"table", "sql"} <= set(instance):
         return "give either 'table' or 'sql', not both", ""
-    if validator == "oneOf" and isinstance(instance, dict) and "name" in instance and not (
-            {"table", "sql"} & set(instance)) and "agg" not in instance:
-        return "missing required field 'table' (or 'sql')", ""
+    if validator == "oneOf" and isinstance(instance, dict) and not ({"table", "sql"} & set(instance)):
+        return "a model needs 'table' or 'sql'", "Give the table it reads, or a SELECT as 'sql'"
     return error.message, ""
+
+
+def _kind(value: Any) -> str:
+    for kind, name in ((bool, "a boolean"), (str, "a string"), (list, "a list"),
+                       (dict, "a mapping"), ((int, float), "a number")):
+        if isinstance(value, kind):
+            return name
+    return "nothing" if value is None else type(value).__name__
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else f"{_kind(value)} ({text[:40]}…)"
 
 
 def _leaf_errors(error: Any) -> list[Any]:
     """Descend into oneOf/anyOf/if-then to the error that explains the failure best."""
     import jsonschema
 
-    if error.validator in ("oneOf", "anyOf") and error.context:
+    if error.validator in ("oneOf", "anyOf") and error.context and not all(
+            e.validator == "required" for e in error.context):
         # Prefer the branch whose type matches the instance (e.g. the object form).
         best = jsonschema.exceptions.best_match(error.context)
         if best is not None and best.validator != "type":
@@ -153,7 +169,12 @@ def schema_errors(document: Any, schema: Mapping[str, Any], file: str,
             key = (path, message)
             if key not in found:
                 found[key] = SpecError(message, location, hint)
-    return list(found.values())
+    # A misspelt field shows up twice: as unknown, and its right name as missing.
+    # Keep the unknown-field error, whose hint names the right spelling.
+    hints = {(p[:-1], e.hint) for (p, _), e in found.items() if e.message.startswith("unknown field")}
+    return [e for (p, m), e in found.items()
+            if not (m.startswith("missing required field") and
+                    (p, f"Did you mean {m.split(' ', 3)[3]}?") in hints)]
 
 
 def _key_location(document: Any, path: tuple[Any, ...], file: str) -> Location | None:

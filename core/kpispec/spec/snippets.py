@@ -33,6 +33,13 @@ _FORBIDDEN: tuple[tuple[type[exp.Expression], str], ...] = (
 )
 
 
+#: Nodes that may appear inside a scalar expression without being conditions themselves.
+_PARTS: tuple[type[exp.Expression], ...] = (
+    exp.Identifier, exp.DataType, exp.DataTypeParam, exp.Var, exp.Interval, exp.Distinct,
+    exp.Star,
+)
+
+
 def _reject(message: str, where: Location, text: str) -> SpecError:
     return SpecError(f"{message} in {text!r}", where)
 
@@ -60,11 +67,19 @@ def _parse(text: str, dialect: str) -> exp.Expression | str:
         return "a snippet must be exactly one expression"
     tree = statements[0]
     for node in tree.walk():
+        if isinstance(node, exp.SetOperation):
+            return "set operations (UNION, INTERSECT, EXCEPT) are not allowed"
         for kind, message in _FORBIDDEN:
             if isinstance(node, kind):
                 return message
     if isinstance(tree, (exp.Alias, exp.Tuple)):
         return "a snippet must be one expression, without an alias or a list"
+    # Allow-list: a scalar expression is made of conditions (columns, literals,
+    # operators, functions, CASE, CAST…) and their parts; anything else — a DROP,
+    # TRUNCATE, SET, PRAGMA… parsed as some other node — is a statement.
+    for node in tree.walk():
+        if not isinstance(node, (exp.Condition, *_PARTS)):
+            return f"statements are not allowed ({tokens[0].text.upper()})"
     return tree
 
 

@@ -5,8 +5,8 @@ WITH deals_by_closed_at AS (
     COUNT(CASE WHEN deals.stage IN ('won', 'lost') THEN 1 END) AS win_rate__denominator
   FROM deals AS deals
   WHERE
-    deals.closed_at >= CAST('2024-01-01 00:00:00' AS DATETIME)
-    AND deals.closed_at < CAST('2025-01-01 00:00:00' AS DATETIME)
+    deals.closed_at >= '2024-01-01 00:00:00'
+    AND deals.closed_at < '2025-01-01 00:00:00'
   GROUP BY
     DATE_TRUNC(CAST(deals.closed_at AS DATE), QUARTER)
 ), periods AS (

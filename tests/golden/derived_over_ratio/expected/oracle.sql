@@ -5,25 +5,25 @@ WITH deals_by_closed_at AS (
     COUNT(CASE WHEN deals.stage IN ('won', 'lost') THEN 1 END) AS win_rate__denominator
   FROM deals deals
   WHERE
-    deals.closed_at >= CAST('2024-01-01 00:00:00' AS TIMESTAMP)
-    AND deals.closed_at < CAST('2025-01-01 00:00:00' AS TIMESTAMP)
+    deals.closed_at >= TO_TIMESTAMP('2024-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND deals.closed_at < TO_TIMESTAMP('2025-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
   GROUP BY
     TRUNC(deals.closed_at, 'Q')
 ), periods AS (
   SELECT
-    CAST('2024-01-01' AS DATE) AS period
+    TO_DATE('2024-01-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-04-01' AS DATE) AS period
+    TO_DATE('2024-04-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-07-01' AS DATE) AS period
+    TO_DATE('2024-07-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-10-01' AS DATE) AS period
+    TO_DATE('2024-10-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
 )
 SELECT

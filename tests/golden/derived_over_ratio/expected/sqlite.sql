@@ -13,8 +13,7 @@ WITH deals_by_closed_at AS (
     COUNT(CASE WHEN deals.stage IN ('won', 'lost') THEN 1 END) AS win_rate__denominator
   FROM deals AS deals
   WHERE
-    deals.closed_at >= '2024-01-01 00:00:00'
-    AND deals.closed_at < '2025-01-01 00:00:00'
+    deals.closed_at >= '2024-01-01' AND deals.closed_at < '2025-01-01'
   GROUP BY
     DATE(
       deals.closed_at,

@@ -32,3 +32,4 @@ LEFT JOIN orders_by_ordered_at
   ON orders_by_ordered_at.period = periods.period
 ORDER BY
   periods.period
+SETTINGS join_use_nulls = 1

@@ -4,29 +4,29 @@ WITH orders_by_ordered_at AS (
     SUM(orders.amount) AS revenue
   FROM orders orders
   WHERE
-    orders.ordered_at >= CAST('2024-02-27 00:00:00' AS TIMESTAMP)
-    AND orders.ordered_at < CAST('2024-03-03 00:00:00' AS TIMESTAMP)
+    orders.ordered_at >= TO_TIMESTAMP('2024-02-27 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND orders.ordered_at < TO_TIMESTAMP('2024-03-03 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
   GROUP BY
     TRUNC(orders.ordered_at, 'DD')
 ), periods AS (
   SELECT
-    CAST('2024-02-27' AS DATE) AS period
+    TO_DATE('2024-02-27', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-02-28' AS DATE) AS period
+    TO_DATE('2024-02-28', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-02-29' AS DATE) AS period
+    TO_DATE('2024-02-29', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-03-01' AS DATE) AS period
+    TO_DATE('2024-03-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-03-02' AS DATE) AS period
+    TO_DATE('2024-03-02', 'YYYY-MM-DD') AS period
   FROM "DUAL"
 )
 SELECT

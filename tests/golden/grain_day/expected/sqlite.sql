@@ -4,8 +4,7 @@ WITH orders_by_ordered_at AS (
     SUM(orders.amount) AS revenue
   FROM orders AS orders
   WHERE
-    orders.ordered_at >= '2024-02-27 00:00:00'
-    AND orders.ordered_at < '2024-03-03 00:00:00'
+    orders.ordered_at >= '2024-02-27' AND orders.ordered_at < '2024-03-03'
   GROUP BY
     DATE(orders.ordered_at)
 ), periods AS (

@@ -4,8 +4,8 @@ WITH orders_by_ordered_at AS (
     SUM(orders.amount) AS revenue
   FROM orders AS orders
   WHERE
-    orders.ordered_at >= CAST('2022-07-01 00:00:00' AS DATETIME)
-    AND orders.ordered_at < CAST('2024-07-01 00:00:00' AS DATETIME)
+    orders.ordered_at >= '2022-07-01 00:00:00'
+    AND orders.ordered_at < '2024-07-01 00:00:00'
   GROUP BY
     DATE_TRUNC(CAST(orders.ordered_at AS DATE), YEAR)
 ), periods AS (

@@ -4,21 +4,21 @@ WITH orders_by_ordered_at AS (
     SUM(orders.amount) AS revenue
   FROM orders orders
   WHERE
-    orders.ordered_at >= CAST('2022-07-01 00:00:00' AS TIMESTAMP)
-    AND orders.ordered_at < CAST('2024-07-01 00:00:00' AS TIMESTAMP)
+    orders.ordered_at >= TO_TIMESTAMP('2022-07-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND orders.ordered_at < TO_TIMESTAMP('2024-07-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
   GROUP BY
     TRUNC(orders.ordered_at, 'YYYY')
 ), periods AS (
   SELECT
-    CAST('2022-01-01' AS DATE) AS period
+    TO_DATE('2022-01-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2023-01-01' AS DATE) AS period
+    TO_DATE('2023-01-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-01-01' AS DATE) AS period
+    TO_DATE('2024-01-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
 )
 SELECT

@@ -4,8 +4,7 @@ WITH orders_by_ordered_at AS (
     SUM(orders.amount) AS revenue
   FROM orders AS orders
   WHERE
-    orders.ordered_at >= '2022-07-01 00:00:00'
-    AND orders.ordered_at < '2024-07-01 00:00:00'
+    orders.ordered_at >= '2022-07-01' AND orders.ordered_at < '2024-07-01'
   GROUP BY
     DATE(orders.ordered_at, 'start of year')
 ), periods AS (

@@ -51,3 +51,4 @@ LEFT JOIN deals_by_created_at
 ORDER BY
   periods.period,
   dimension_keys.customers__segment
+SETTINGS join_use_nulls = 1

@@ -7,8 +7,8 @@ WITH deals_by_created_at AS (
   LEFT JOIN customers customers
     ON deals.customer_id = customers.customer_id
   WHERE
-    deals.created_at >= CAST('2024-01-01 00:00:00' AS TIMESTAMP)
-    AND deals.created_at < CAST('2024-07-01 00:00:00' AS TIMESTAMP)
+    deals.created_at >= TO_TIMESTAMP('2024-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND deals.created_at < TO_TIMESTAMP('2024-07-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
     AND deals.amount > 0
     AND customers.region = 'EMEA'
   GROUP BY
@@ -16,27 +16,27 @@ WITH deals_by_created_at AS (
     customers.segment
 ), periods AS (
   SELECT
-    CAST('2024-01-01' AS DATE) AS period
+    TO_DATE('2024-01-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-02-01' AS DATE) AS period
+    TO_DATE('2024-02-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-03-01' AS DATE) AS period
+    TO_DATE('2024-03-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-04-01' AS DATE) AS period
+    TO_DATE('2024-04-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-05-01' AS DATE) AS period
+    TO_DATE('2024-05-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-06-01' AS DATE) AS period
+    TO_DATE('2024-06-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
 ), dimension_keys AS (
   SELECT

@@ -7,8 +7,8 @@ WITH deals_by_created_at AS (
   LEFT JOIN customers AS customers
     ON deals.customer_id = customers.customer_id
   WHERE
-    deals.created_at >= '2024-01-01 00:00:00'
-    AND deals.created_at < '2024-07-01 00:00:00'
+    deals.created_at >= '2024-01-01'
+    AND deals.created_at < '2024-07-01'
     AND deals.amount > 0
     AND customers.region = 'EMEA'
   GROUP BY

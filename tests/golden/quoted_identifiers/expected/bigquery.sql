@@ -7,8 +7,7 @@ WITH sales_by_date AS (
     SUM(sales.`Amount`) AS revenue
   FROM `Sales` AS sales
   WHERE
-    sales.date >= CAST('2024-01-01 00:00:00' AS DATETIME)
-    AND sales.date < CAST('2024-03-01 00:00:00' AS DATETIME)
+    sales.date >= '2024-01-01 00:00:00' AND sales.date < '2024-03-01 00:00:00'
   GROUP BY
     DATE_TRUNC(CAST(sales.date AS DATE), MONTH),
     sales.`group`,

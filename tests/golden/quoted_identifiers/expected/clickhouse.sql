@@ -45,3 +45,4 @@ ORDER BY
   periods.period,
   dimension_keys."group",
   dimension_keys."Channel"
+SETTINGS join_use_nulls = 1

@@ -1,25 +1,25 @@
 WITH sales_by_date AS (
   SELECT
-    TRUNC(sales.date, 'MM') AS period,
+    TRUNC(sales."date", 'MM') AS period,
     sales."group" AS "group",
     sales."Channel" AS "Channel",
     COUNT(DISTINCT CASE WHEN sales."group" <> 'internal' THEN sales."order" END) AS orders,
     SUM(sales."Amount") AS revenue
   FROM "Sales" sales
   WHERE
-    sales.date >= CAST('2024-01-01 00:00:00' AS TIMESTAMP)
-    AND sales.date < CAST('2024-03-01 00:00:00' AS TIMESTAMP)
+    sales."date" >= TO_TIMESTAMP('2024-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND sales."date" < TO_TIMESTAMP('2024-03-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
   GROUP BY
-    TRUNC(sales.date, 'MM'),
+    TRUNC(sales."date", 'MM'),
     sales."group",
     sales."Channel"
 ), periods AS (
   SELECT
-    CAST('2024-01-01' AS DATE) AS period
+    TO_DATE('2024-01-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-02-01' AS DATE) AS period
+    TO_DATE('2024-02-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
 ), dimension_keys AS (
   SELECT

@@ -7,7 +7,7 @@ WITH sales_by_date AS (
     SUM(sales."Amount") AS revenue
   FROM "Sales" AS sales
   WHERE
-    sales.date >= '2024-01-01 00:00:00' AND sales.date < '2024-03-01 00:00:00'
+    sales.date >= '2024-01-01' AND sales.date < '2024-03-01'
   GROUP BY
     DATE(sales.date, 'start of month'),
     sales."group",

@@ -4,8 +4,8 @@ WITH deals_by_closed_at AS (
     COUNT(*) AS close_rate__numerator
   FROM deals AS deals
   WHERE
-    deals.closed_at >= CAST('2024-01-03 00:00:00' AS DATETIME)
-    AND deals.closed_at < CAST('2024-02-01 00:00:00' AS DATETIME)
+    deals.closed_at >= '2024-01-03 00:00:00'
+    AND deals.closed_at < '2024-02-01 00:00:00'
     AND deals.stage = 'won'
   GROUP BY
     DATE_TRUNC(CAST(deals.closed_at AS DATE), WEEK(MONDAY))
@@ -15,8 +15,8 @@ WITH deals_by_closed_at AS (
     COUNT(*) AS close_rate__denominator
   FROM leads AS leads
   WHERE
-    leads.created_at >= CAST('2024-01-03 00:00:00' AS DATETIME)
-    AND leads.created_at < CAST('2024-02-01 00:00:00' AS DATETIME)
+    leads.created_at >= '2024-01-03 00:00:00'
+    AND leads.created_at < '2024-02-01 00:00:00'
   GROUP BY
     DATE_TRUNC(CAST(leads.created_at AS DATE), WEEK(MONDAY))
 ), periods AS (

@@ -45,3 +45,4 @@ LEFT JOIN leads_by_created_at
   ON leads_by_created_at.period = periods.period
 ORDER BY
   periods.period
+SETTINGS join_use_nulls = 1

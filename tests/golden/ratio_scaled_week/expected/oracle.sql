@@ -4,8 +4,8 @@ WITH deals_by_closed_at AS (
     COUNT(*) AS close_rate__numerator
   FROM deals deals
   WHERE
-    deals.closed_at >= CAST('2024-01-03 00:00:00' AS TIMESTAMP)
-    AND deals.closed_at < CAST('2024-02-01 00:00:00' AS TIMESTAMP)
+    deals.closed_at >= TO_TIMESTAMP('2024-01-03 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND deals.closed_at < TO_TIMESTAMP('2024-02-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
     AND deals.stage = 'won'
   GROUP BY
     TRUNC(deals.closed_at, 'IW')
@@ -15,29 +15,29 @@ WITH deals_by_closed_at AS (
     COUNT(*) AS close_rate__denominator
   FROM leads leads
   WHERE
-    leads.created_at >= CAST('2024-01-03 00:00:00' AS TIMESTAMP)
-    AND leads.created_at < CAST('2024-02-01 00:00:00' AS TIMESTAMP)
+    leads.created_at >= TO_TIMESTAMP('2024-01-03 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND leads.created_at < TO_TIMESTAMP('2024-02-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
   GROUP BY
     TRUNC(leads.created_at, 'IW')
 ), periods AS (
   SELECT
-    CAST('2024-01-01' AS DATE) AS period
+    TO_DATE('2024-01-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-01-08' AS DATE) AS period
+    TO_DATE('2024-01-08', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-01-15' AS DATE) AS period
+    TO_DATE('2024-01-15', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-01-22' AS DATE) AS period
+    TO_DATE('2024-01-22', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-01-29' AS DATE) AS period
+    TO_DATE('2024-01-29', 'YYYY-MM-DD') AS period
   FROM "DUAL"
 )
 SELECT

@@ -1,6 +1,6 @@
 WITH deals_by_closed_at AS (
   SELECT
-    CAST(DATE_TRUNC('WEEK', deals.closed_at) AS DATE) AS period,
+    DATEADD(DAY, 1 - DAYOFWEEKISO(deals.closed_at), CAST(deals.closed_at AS DATE)) AS period,
     COUNT(*) AS close_rate__numerator
   FROM deals AS deals
   WHERE
@@ -8,17 +8,17 @@ WITH deals_by_closed_at AS (
     AND deals.closed_at < CAST('2024-02-01 00:00:00' AS TIMESTAMP)
     AND deals.stage = 'won'
   GROUP BY
-    CAST(DATE_TRUNC('WEEK', deals.closed_at) AS DATE)
+    DATEADD(DAY, 1 - DAYOFWEEKISO(deals.closed_at), CAST(deals.closed_at AS DATE))
 ), leads_by_created_at AS (
   SELECT
-    CAST(DATE_TRUNC('WEEK', leads.created_at) AS DATE) AS period,
+    DATEADD(DAY, 1 - DAYOFWEEKISO(leads.created_at), CAST(leads.created_at AS DATE)) AS period,
     COUNT(*) AS close_rate__denominator
   FROM leads AS leads
   WHERE
     leads.created_at >= CAST('2024-01-03 00:00:00' AS TIMESTAMP)
     AND leads.created_at < CAST('2024-02-01 00:00:00' AS TIMESTAMP)
   GROUP BY
-    CAST(DATE_TRUNC('WEEK', leads.created_at) AS DATE)
+    DATEADD(DAY, 1 - DAYOFWEEKISO(leads.created_at), CAST(leads.created_at AS DATE))
 ), periods AS (
   SELECT
     CAST('2024-01-01' AS DATE) AS period

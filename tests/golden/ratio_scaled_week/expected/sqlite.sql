@@ -4,8 +4,8 @@ WITH deals_by_closed_at AS (
     COUNT(*) AS close_rate__numerator
   FROM deals AS deals
   WHERE
-    deals.closed_at >= '2024-01-03 00:00:00'
-    AND deals.closed_at < '2024-02-01 00:00:00'
+    deals.closed_at >= '2024-01-03'
+    AND deals.closed_at < '2024-02-01'
     AND deals.stage = 'won'
   GROUP BY
     DATE(deals.closed_at, '-6 days', 'weekday 1')
@@ -15,8 +15,7 @@ WITH deals_by_closed_at AS (
     COUNT(*) AS close_rate__denominator
   FROM leads AS leads
   WHERE
-    leads.created_at >= '2024-01-03 00:00:00'
-    AND leads.created_at < '2024-02-01 00:00:00'
+    leads.created_at >= '2024-01-03' AND leads.created_at < '2024-02-01'
   GROUP BY
     DATE(leads.created_at, '-6 days', 'weekday 1')
 ), periods AS (

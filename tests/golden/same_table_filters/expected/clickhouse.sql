@@ -73,3 +73,4 @@ LEFT JOIN deals_by_closed_at
   ON deals_by_closed_at.period = periods.period
 ORDER BY
   periods.period
+SETTINGS join_use_nulls = 1

@@ -5,8 +5,8 @@ WITH deals_by_closed_at AS (
     SUM(deals.amount) AS won_revenue
   FROM deals AS deals
   WHERE
-    deals.closed_at >= CAST('2024-01-01 00:00:00' AS DATETIME)
-    AND deals.closed_at < CAST('2024-04-01 00:00:00' AS DATETIME)
+    deals.closed_at >= '2024-01-01 00:00:00'
+    AND deals.closed_at < '2024-04-01 00:00:00'
     AND deals.stage = 'won'
   GROUP BY
     DATE_TRUNC(CAST(deals.closed_at AS DATE), MONTH),
@@ -18,8 +18,8 @@ WITH deals_by_closed_at AS (
     SUM(orders.amount) AS order_revenue
   FROM orders AS orders
   WHERE
-    orders.ordered_at >= CAST('2024-01-01 00:00:00' AS DATETIME)
-    AND orders.ordered_at < CAST('2024-04-01 00:00:00' AS DATETIME)
+    orders.ordered_at >= '2024-01-01 00:00:00'
+    AND orders.ordered_at < '2024-04-01 00:00:00'
   GROUP BY
     DATE_TRUNC(CAST(orders.ordered_at AS DATE), MONTH),
     orders.region

@@ -60,3 +60,4 @@ LEFT JOIN orders_by_ordered_at
 ORDER BY
   periods.period,
   dimension_keys.region
+SETTINGS join_use_nulls = 1

@@ -5,8 +5,8 @@ WITH deals_by_closed_at AS (
     SUM(deals.amount) AS won_revenue
   FROM deals deals
   WHERE
-    deals.closed_at >= CAST('2024-01-01 00:00:00' AS TIMESTAMP)
-    AND deals.closed_at < CAST('2024-04-01 00:00:00' AS TIMESTAMP)
+    deals.closed_at >= TO_TIMESTAMP('2024-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND deals.closed_at < TO_TIMESTAMP('2024-04-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
     AND deals.stage = 'won'
   GROUP BY
     TRUNC(deals.closed_at, 'MM'),
@@ -18,22 +18,22 @@ WITH deals_by_closed_at AS (
     SUM(orders.amount) AS order_revenue
   FROM orders orders
   WHERE
-    orders.ordered_at >= CAST('2024-01-01 00:00:00' AS TIMESTAMP)
-    AND orders.ordered_at < CAST('2024-04-01 00:00:00' AS TIMESTAMP)
+    orders.ordered_at >= TO_TIMESTAMP('2024-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND orders.ordered_at < TO_TIMESTAMP('2024-04-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
   GROUP BY
     TRUNC(orders.ordered_at, 'MM'),
     orders.region
 ), periods AS (
   SELECT
-    CAST('2024-01-01' AS DATE) AS period
+    TO_DATE('2024-01-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-02-01' AS DATE) AS period
+    TO_DATE('2024-02-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
   UNION ALL
   SELECT
-    CAST('2024-03-01' AS DATE) AS period
+    TO_DATE('2024-03-01', 'YYYY-MM-DD') AS period
   FROM "DUAL"
 ), dimension_keys AS (
   SELECT

@@ -5,8 +5,8 @@ WITH deals_by_closed_at AS (
     SUM(deals.amount) AS won_revenue
   FROM deals AS deals
   WHERE
-    deals.closed_at >= '2024-01-01 00:00:00'
-    AND deals.closed_at < '2024-04-01 00:00:00'
+    deals.closed_at >= '2024-01-01'
+    AND deals.closed_at < '2024-04-01'
     AND deals.stage = 'won'
   GROUP BY
     DATE(deals.closed_at, 'start of month'),
@@ -18,8 +18,7 @@ WITH deals_by_closed_at AS (
     SUM(orders.amount) AS order_revenue
   FROM orders AS orders
   WHERE
-    orders.ordered_at >= '2024-01-01 00:00:00'
-    AND orders.ordered_at < '2024-04-01 00:00:00'
+    orders.ordered_at >= '2024-01-01' AND orders.ordered_at < '2024-04-01'
   GROUP BY
     DATE(orders.ordered_at, 'start of month'),
     orders.region
