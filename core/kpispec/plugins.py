@@ -149,7 +149,13 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
 
 
 def call_impl(impl: pluggy.HookImpl, **kwargs: Any) -> Any:
-    """Call one hook implementation with the subset of ``kwargs`` it accepts."""
+    """Call one hook implementation with the subset of ``kwargs`` it accepts.
+
+    Logged to standard error when ``KPISPEC_TRACE_PLUGINS`` is set, like pluggy's
+    own tracing of whole hook calls.
+    """
+    if os.environ.get("KPISPEC_TRACE_PLUGINS") not in (None, "", "0"):
+        sys.stderr.write(f"[kpispec plugins] {impl.function.__name__} -> {impl.plugin_name}\n")
     return impl.function(*[kwargs[name] for name in impl.argnames])
 
 

@@ -146,6 +146,21 @@ def test_bad_sink_is_exit_1(project: Path, database: str) -> None:
     assert "--sink 'out.xyz': no sink plugin handles it" in result.output
 
 
+def test_usage_errors_are_exit_1(project: Path) -> None:
+    result = CliRunner().invoke(main, ["compile", "revenue", "-p", str(project), "--grain", "decade"])
+    assert result.exit_code == 1 and "Invalid value for '--grain'" in result.output
+    missing = CliRunner().invoke(main, ["run", "revenue", "-p", str(project)])
+    assert missing.exit_code == 1 and "--source is required" in missing.output
+    assert CliRunner().invoke(main, ["--help"]).exit_code == 0
+
+
+def test_derived_expr_may_not_aggregate(make_project: Callable[..., Path]) -> None:
+    root = make_project({"s.yaml": DEALS.replace("expr: revenue / deals_won", "expr: sum(revenue)")})
+    result = CliRunner().invoke(main, ["validate", str(root)])
+    assert result.exit_code == 1
+    assert ":26:11: metrics[2].expr: aggregate 'SUM(revenue)' is not allowed here" in result.output
+
+
 def test_schema_is_valid_json_schema() -> None:
     import jsonschema
 

@@ -29,9 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["CompiledQuery", "Query", "QueryContext", "compile_query"]
 
 #: Aggregations a dialect cannot compute (as an aggregate over a GROUP BY).
-_UNSUPPORTED_AGGS = {
-    "sqlite": {"median", "percentile"},
-    "mysql": {"median", "percentile"},
+_UNSUPPORTED_AGGS = {  # no exact PERCENTILE_CONT usable as a GROUP BY aggregate
+    dialect: {"median", "percentile"}
+    for dialect in ("sqlite", "mysql", "bigquery", "tsql", "trino", "clickhouse")
 }
 _SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 

@@ -70,12 +70,21 @@ def _aggregate(a: Aggregate, dialect: str) -> exp.Expression:
         return exp.Count(this=value)
     if a.agg == "count_distinct":
         return exp.Count(this=exp.Distinct(expressions=[value]))
-    if a.agg == "median":
-        return exp.Median(this=value)
-    if a.agg == "percentile":
-        return exp.PercentileCont(this=value, expression=exp.Literal.number(a.p))
+    if a.agg in ("median", "percentile"):
+        return _percentile(value, 0.5 if a.agg == "median" else a.p, dialect)
     cls = {"sum": exp.Sum, "avg": exp.Avg, "min": exp.Min, "max": exp.Max}[a.agg]
     return cls(this=value)
+
+
+def _percentile(value: exp.Expression, p: float | None, dialect: str) -> exp.Expression:
+    """The exact, linearly interpolated percentile (PERCENTILE_CONT) as an aggregate."""
+    fraction = exp.Literal.number(p)
+    if dialect == "duckdb":
+        return exp.PercentileCont(this=value, expression=fraction)
+    if dialect in ("spark", "databricks"):  # sqlglot would write the approximate function
+        return exp.Anonymous(this="PERCENTILE", expressions=[value, fraction])
+    return exp.WithinGroup(this=exp.PercentileCont(this=fraction),
+                           expression=exp.Order(expressions=[exp.Ordered(this=value)]))
 
 
 def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:

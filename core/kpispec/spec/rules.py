@@ -185,7 +185,10 @@ class _Builder:
             metric_type, plugin = self.metric_types[type_name]
 
             def parse(text: str, _item: _Item = item) -> exp.Expression:
-                return parse_snippet(text, dialect, _item.loc(), allow_aggregates=True)
+                # Metric expressions combine measures and metrics, which are already
+                # aggregated: a further aggregate would need another GROUP BY.
+                return parse_snippet(text, dialect, _item.loc("expr") if "expr" in _item.spec
+                                     else _item.loc())
 
             try:
                 lowered = metric_type.lower(spec, LowerContext(dialect, name, parse, self.settings))
