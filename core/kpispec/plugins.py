@@ -175,6 +175,7 @@ class Registry:
         self.spec_paths: list[tuple[str, str, str]] = []  # (path, pack name, plugin)
         self.problems: list[PluginError] = []
         self._conflicts: dict[tuple[str, str], tuple[str, str]] = {}
+        self._conflicted: dict[str, list[Registered[Any]]] = {}  # kind -> items kept out of use
         for info in _infos.values():
             info.registered = {}
             info.hook_errors = []
@@ -205,13 +206,25 @@ class Registry:
             self._broken(plugin, hook, f"registered a {kind} without a name: {item!r}")
             return
         if name in table or (kind, name) in self._conflicts:
-            first = table.pop(name).plugin if name in table else self._conflicts[(kind, name)][0]
+            if name in table:
+                earlier = table.pop(name)
+                self._conflicted.setdefault(kind, []).append(earlier)
+                first = earlier.plugin
+                registered = _infos[first].registered
+                if name in registered.get(kind, []):
+                    registered[kind].remove(name)
+                    if not registered[kind]:
+                        del registered[kind]
+            else:
+                first = self._conflicts[(kind, name)][0]
             self._conflicts[(kind, name)] = (first, plugin)
-            self.problems.append(PluginError(
-                f"{kind} {name!r} is registered by both {first!r} and {plugin!r}; "
-                f"neither is used until one of them is uninstalled or blocked "
-                f"(--no-plugin {plugin})",
-                plugin=plugin, hook=hook))
+            self._conflicted.setdefault(kind, []).append(Registered(item, plugin))
+            message = (f"{kind} {name!r} is registered by both {first!r} and {plugin!r}; "
+                       f"neither is used until one of them is uninstalled or blocked "
+                       f"(--no-plugin {plugin})")
+            self.problems.append(PluginError(message, plugin=plugin, hook=hook))
+            for who in (first, plugin):
+                _infos.setdefault(who, PluginInfo(who)).hook_errors.append(f"{hook}: {message}")
             return
         table[name] = Registered(item, plugin)
         _infos.setdefault(plugin, PluginInfo(plugin)).registered.setdefault(kind, []).append(name)
@@ -268,16 +281,32 @@ class Registry:
         return self._get(self.metric_types, "metric type", name)
 
     def source_for_scheme(self, scheme: str) -> SourceType | None:
-        matches = [r for r in self.sources.values() if scheme in r.item.schemes]
-        return self._unique(matches, "source", f"scheme {scheme!r}")
+        def answers(r: Registered[Any]) -> bool:
+            return scheme in r.item.schemes
+
+        matches = [r for r in self.sources.values() if answers(r)]
+        return self._unique(matches, "source", f"scheme {scheme!r}", answers)
 
     def sink_for(self, scheme: str | None, extension: str | None) -> SinkType | None:
-        matches = [r for r in self.sinks.values()
-                   if (scheme and scheme in r.item.schemes)
-                   or (not scheme and extension and extension in r.item.extensions)]
-        return self._unique(matches, "sink", f"scheme {scheme!r}" if scheme else f"extension {extension!r}")
+        def answers(r: Registered[Any]) -> bool:
+            return bool((scheme and scheme in r.item.schemes) or
+                        (not scheme and extension and extension in r.item.extensions))
 
-    def _unique(self, matches: list[Registered[T]], kind: str, what: str) -> T | None:
+        matches = [r for r in self.sinks.values() if answers(r)]
+        return self._unique(matches, "sink",
+                            f"scheme {scheme!r}" if scheme else f"extension {extension!r}", answers)
+
+    def _unique(self, matches: list[Registered[T]], kind: str, what: str,
+                answers: Callable[[Registered[Any]], bool]) -> T | None:
+        if not matches:
+            # Nothing usable: if a name collision kept the answer out of use, say so.
+            for r in self._conflicted.get(kind, []):
+                if answers(r):
+                    first, second = self._conflicts[(kind, r.item.name)]
+                    raise PluginError(
+                        f"the {kind} for {what} is {r.item.name!r}, registered by both "
+                        f"{first!r} and {second!r}; uninstall one or block it with --no-plugin",
+                        plugin=second)
         if len(matches) > 1:
             names = " and ".join(repr(m.plugin) for m in matches)
             raise PluginError(f"{kind} for {what} is registered by both {names}; "

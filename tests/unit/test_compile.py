@@ -82,3 +82,60 @@ def test_where_cannot_inject(project: kpispec.Project) -> None:
         project.compile(["revenue"], where="region = 'x' --")
     sql = project.compile(["revenue"], where="region = 'it''s'").sql
     assert "deals.region = 'it''s'" in sql
+
+
+def test_ambiguous_name_in_filter_is_refused(make_project: Callable[..., Path]) -> None:
+    root = make_project({"s.yaml": """
+models:
+  - name: deals
+    table: deals
+    time: created_at
+    joins:
+      - {model: customers, on: customer_id}
+      - {model: reps, on: rep_id}
+  - {name: customers, table: customers, primary_key: customer_id, dimensions: [region]}
+  - {name: reps, table: reps, primary_key: rep_id, dimensions: [region]}
+metrics:
+  - name: n
+    type: simple
+    measure: {model: deals, agg: count}
+"""})
+    project = kpispec.load_project(root, packs=False)
+    with pytest.raises(kpispec.QueryError) as info:
+        project.compile(["n"], where="region = 'EU'")
+    assert "dimension 'region' is ambiguous from model 'deals'" in str(info.value)
+    assert "Write one of customers.region, reps.region" in str(info.value)
+    assert "reps.region = 'EU'" in project.compile(["n"], where="reps.region = 'EU'").sql
+
+
+@pytest.mark.parametrize("dialect, expected", [
+    ("duckdb", "QUANTILE_CONT(deals.amount, 0.9)"),
+    ("postgres", "PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY deals.amount)"),
+    ("snowflake", "PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY deals.amount)"),
+    ("oracle", "PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY deals.amount)"),
+    ("redshift", "PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY deals.amount)"),
+    ("spark", "PERCENTILE(deals.amount, 0.9)"),
+    ("databricks", "PERCENTILE(deals.amount, 0.9)"),
+])
+def test_exact_percentile_per_dialect(make_project: Callable[..., Path], dialect: str,
+                                      expected: str) -> None:
+    root = make_project({"s.yaml": DEALS + """
+  - name: p90
+    type: simple
+    measure: {model: deals, agg: percentile, p: 0.9, expr: amount}
+"""})
+    sql = kpispec.load_project(root, packs=False).compile(["p90"], dialect=dialect, pretty=False).sql
+    assert f"{expected} AS p90" in sql
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "mysql", "bigquery", "tsql", "trino", "clickhouse"])
+def test_percentile_refused_where_no_exact_aggregate(make_project: Callable[..., Path],
+                                                     dialect: str) -> None:
+    root = make_project({"s.yaml": DEALS + """
+  - name: p50
+    type: simple
+    measure: {model: deals, agg: median, expr: amount}
+"""})
+    with pytest.raises(kpispec.UnsupportedDialectFeature) as info:
+        kpispec.load_project(root, packs=False).compile(["p50"], dialect=dialect)
+    assert str(info.value).startswith(f"metric 'p50' cannot be compiled for dialect {dialect!r}")

@@ -214,3 +214,15 @@ def test_trace_plugins_logs_hook_calls(fresh_plugins: None, monkeypatch: pytest.
     monkeypatch.setenv("KPISPEC_TRACE_PLUGINS", "1")
     plugins.get_registry()  # registration calls each implementation through call_impl
     assert "[kpispec plugins] register_sinks -> csv" in capsys.readouterr().err
+
+
+def test_conflicting_source_is_named_when_used(fresh_plugins: None) -> None:
+    plugins.register_plugin(_DuplicateSource(), "other_duckdb")
+    registry = plugins.get_registry()
+    with pytest.raises(kpispec.PluginError) as info:
+        registry.source_for_scheme("duckdb")
+    assert ("the source for scheme 'duckdb' is 'duckdb', registered by both 'duckdb' and "
+            "'other_duckdb'") in str(info.value)
+    status = {i.name: i for i in plugins.plugin_infos()}
+    assert status["duckdb"].status == "broken" and status["other_duckdb"].status == "broken"
+    assert "source" not in status["duckdb"].registered

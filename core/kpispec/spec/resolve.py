@@ -29,10 +29,11 @@ class Resolved:
 class ResolveError(Exception):
     """A name that does not resolve; the message says why and the hint what to do."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", *, ambiguous: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
+        self.ambiguous = ambiguous
 
 
 class Resolver:
@@ -109,7 +110,7 @@ class Resolver:
             if len(hits) > 1:
                 names = ", ".join(f"{o}.{name}" for o, _ in sorted(hits))
                 raise ResolveError(f"dimension {name!r} is ambiguous from model {model!r}",
-                                   f"Write one of {names}")
+                                   f"Write one of {names}", ambiguous=True)
             if hits:
                 other = hits[0][0]
                 joins = self._joins_for(model, other)
@@ -179,8 +180,9 @@ class Resolver:
         if names == "all":
             try:
                 return self.dimension(model, name)
-            except ResolveError:
-                pass
+            except ResolveError as exc:
+                if exc.ambiguous:  # never guess between two joined models
+                    raise
         if m.columns is None:
             return self.column(model, name)
         hint_pool = list(m.columns) + (list(m.dimensions) if names != "columns" else [])
