@@ -39,8 +39,13 @@ def published_schema() -> dict[str, Any]:
     """The JSON Schema of spec files, with every registered metric type merged in."""
     from kpispec.plugins import get_registry
 
-    registry = get_registry()
-    return build_schema({name: r.item.schema for name, r in registry.metric_types.items()})
+    return _schema(get_registry())
+
+
+def _schema(registry: Any) -> dict[str, Any]:
+    types = registry.metric_types
+    return build_schema({name: r.item.schema for name, r in types.items()},
+                        {name: r.item.description for name, r in types.items()})
 
 
 def parse_source_url(text: str) -> SourceURL:
@@ -269,7 +274,7 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
         raise SpecError(f"no such project directory or file: {os.fspath(path)!r}")
     settings, settings_file = _settings(root)
     registry = get_registry()
-    schema = build_schema({name: r.item.schema for name, r in registry.metric_types.items()})
+    schema = _schema(registry)
     context = _template_context(settings, vars or {})
     documents: list[Document] = []
     errors: list[SpecError] = []

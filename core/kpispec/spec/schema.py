@@ -28,11 +28,13 @@ def _base() -> dict[str, Any]:
         return json.load(fh)  # type: ignore[no-any-return]
 
 
-def build_schema(metric_types: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+def build_schema(metric_types: Mapping[str, Mapping[str, Any]],
+                 descriptions: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The published schema with the given metric types' fragments merged in.
 
     Args:
         metric_types: type name → the JSON Schema fragment of its own fields.
+        descriptions: type name → what the type computes (``MetricType.description``).
 
     Raises:
         PluginError: a fragment is not a valid JSON Schema object.
@@ -54,7 +56,8 @@ def build_schema(metric_types: Mapping[str, Mapping[str, Any]]) -> dict[str, Any
         properties["type"] = {"const": name}
         definition: dict[str, Any] = {
             "type": "object",
-            "description": fragment.get("description", f"A metric of type {name}."),
+            "description": fragment.get("description") or (descriptions or {}).get(name)
+            or f"A metric of type {name}.",
             "properties": properties,
             "required": sorted(set(common["required"]) | set(fragment.get("required", []))),
             "additionalProperties": False,
