@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlglot import exp
 
@@ -17,7 +18,7 @@ def _lower_simple(spec: Mapping[str, Any], ctx: LowerContext) -> Lowered:
 
 
 def _lower_ratio(spec: Mapping[str, Any], ctx: LowerContext) -> Lowered:
-    numerator: exp.Expression = exp.column("numerator")
+    numerator: exp.Expr = exp.column("numerator")
     scale = spec.get("scale")
     if scale is not None and scale != 1:
         numerator = exp.Mul(this=numerator, expression=exp.Literal.number(scale))

@@ -16,7 +16,7 @@ def demo_project_path() -> Path:
     """The demo project shipped with kpispec (models and metrics over the demo warehouse)."""
     from kpispec_specs import ROOT
 
-    return ROOT / "examples" / "demo"
+    return Path(ROOT) / "examples" / "demo"
 
 
 def run_demo(*, rows: int, out: Path, seed: int) -> None:

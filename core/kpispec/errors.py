@@ -19,8 +19,8 @@ carries a stack trace (the CLI shows one only with ``--debug``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 __all__ = [
     "CompileError",

@@ -6,8 +6,9 @@ callback of a registration hook (see :mod:`kpispec.hookspecs`).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, Protocol, TextIO
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -43,7 +44,7 @@ class Lowered:
     """
 
     measures: Mapping[str, Mapping[str, Any]]
-    expr: exp.Expression
+    expr: exp.Expr
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class LowerContext:
 
     dialect: str
     metric: str
-    parse: Callable[[str], exp.Expression]
+    parse: Callable[[str], exp.Expr]
     settings: Any = None
 
 

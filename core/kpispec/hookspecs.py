@@ -9,7 +9,8 @@ is registered and say which two plugins collide.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -106,7 +107,7 @@ def register_lint_rules(register: Callable[..., None]) -> None:
 
 
 @hookspec
-def modify_query(expression: exp.Expression, dialect: str, context: Any) -> exp.Expression | None:
+def modify_query(expression: exp.Expr, dialect: str, context: Any) -> exp.Expr | None:
     """Rewrite the final query expression before it is rendered.
 
     Called once per compiled query, after the compiler has built the sqlglot tree.

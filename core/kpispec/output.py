@@ -9,8 +9,9 @@ existing one stays untouched.
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import PurePath
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from kpispec.errors import ExecutionError, KpispecError, PluginError, QueryError
 from kpispec.extensions import SinkContext, SinkType, SinkWriter

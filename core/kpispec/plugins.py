@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import metadata
-from typing import Any, Callable, Generic, Iterator, TypeVar
+from typing import Any, Generic, TypeVar
 
 import pluggy
 
@@ -236,7 +237,7 @@ class Registry:
             def register(item: Any, _plugin: str = plugin) -> None:
                 if not isinstance(item, cls):
                     raise TypeError(f"expected a kpispec.{cls.__name__}, got {item!r}")
-                self._add(table, kind, item.name, item, _plugin, hook)
+                self._add(table, kind, getattr(item, "name", ""), item, _plugin, hook)
 
             self._run(plugin, hook, impl, register)
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from kpispec.compile import CompiledQuery, Query, compile_query
-from kpispec.errors import (ExecutionError, KpispecError, Location, QueryError, SpecError,
-                            SpecErrors)
+from kpispec.errors import ExecutionError, KpispecError, Location, QueryError, SpecError, SpecErrors
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.spec.loader import load_yaml
 from kpispec.spec.model import Metric, Model, Settings
@@ -61,7 +61,7 @@ def parse_source_url(text: str) -> SourceURL:
                          hint="Write e.g. duckdb:///path/to/file.duckdb or postgresql://user@host/db")
     parts = urlsplit(text)
     scheme = parts.scheme.lower().split("+", 1)[0]
-    path = parts.path[1:] if parts.path.startswith("/") else parts.path
+    path = parts.path.removeprefix("/")
     try:
         port = parts.port
     except ValueError:

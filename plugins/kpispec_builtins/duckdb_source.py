@@ -83,7 +83,7 @@ class DuckDBConnection:
         state = "closed" if self._con is None else "open"
         return f"<DuckDBConnection {self.label} ({state})>"
 
-    def __enter__(self) -> DuckDBConnection:  # noqa: PYI034 (typing.Self needs Python 3.11)
+    def __enter__(self) -> DuckDBConnection:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -374,10 +374,8 @@ def _view_source(entry: os.DirEntry[str]) -> exp.Expr | None:
 
 
 def _has_parquet(directory: str) -> bool:
-    for _, _, files in os.walk(directory):
-        if any(name.lower().endswith(".parquet") for name in files):
-            return True
-    return False
+    return any(name.lower().endswith(".parquet")
+               for _, _, files in os.walk(directory) for name in files)
 
 
 def _arrow_reader(relation: duckdb.DuckDBPyRelation, rows: int) -> pa.RecordBatchReader:

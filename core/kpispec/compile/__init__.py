@@ -10,9 +10,10 @@ names the metric and the dialect, never silently wrong SQL.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Mapping
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import sqlglot
 from sqlglot import exp
@@ -53,7 +54,7 @@ class CompiledQuery:
     """A compiled query: the SQL text, its tree, and what its columns are."""
 
     sql: str
-    expression: exp.Expression
+    expression: exp.Expr
     dialect: str
     query: Query
     metrics: tuple[Metric, ...]
@@ -63,7 +64,7 @@ class CompiledQuery:
         return self.sql
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reserved(dialect: str) -> frozenset[str]:
     """Words ``dialect`` reserves; where sqlglot lists none, the SQL standard's via DuckDB's list.
 
@@ -102,7 +103,7 @@ _EXTRA_RESERVED: dict[str, frozenset[str]] = {
 }
 
 
-def _quote_where_needed(tree: exp.Expression, dialect: str) -> exp.Expression:
+def _quote_where_needed(tree: exp.Expr, dialect: str) -> exp.Expr:
     """Quote identifiers that are reserved words or not plain lower-case names (``Sales``)."""
     reserved = _reserved(dialect)
     for ident in tree.find_all(exp.Identifier):
@@ -143,7 +144,7 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
             raise UnknownMetricError(f"unknown metric {name!r}", hint=suggest(name, metrics))
     plan = build_plan(models, metrics, query)
     _check_dialect(plan, dialect)
-    tree: exp.Expression = build_select(plan, dialect)
+    tree: exp.Expr = build_select(plan, dialect)
     if modify:
         tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
                                                    query.start, query.end, dialect))
@@ -160,7 +161,7 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
                          columns)
 
 
-def _modify(tree: exp.Expression, dialect: str, context: QueryContext) -> exp.Expression:
+def _modify(tree: exp.Expr, dialect: str, context: QueryContext) -> exp.Expr:
     from kpispec.plugins import call_impl, get_plugin_manager
 
     for impl in get_plugin_manager().hook.modify_query.get_hookimpls():

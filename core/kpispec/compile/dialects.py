@@ -12,7 +12,7 @@ never passes through a template's text.
 from __future__ import annotations
 
 import datetime as dt
-from functools import lru_cache
+from functools import cache
 
 import sqlglot
 from sqlglot import exp
@@ -101,13 +101,13 @@ def dialect_name(dialect: str) -> str:
     return _ALIASES.get(name, name)
 
 
-@lru_cache(maxsize=None)
-def _template(dialect: str, text: str) -> exp.Expression:
+@cache
+def _template(dialect: str, text: str) -> exp.Expr:
     return sqlglot.parse_one(text, read=dialect)
 
 
-def _fill(dialect: str, text: str, **values: exp.Expression) -> exp.Expression:
-    def swap(node: exp.Expression) -> exp.Expression:
+def _fill(dialect: str, text: str, **values: exp.Expr) -> exp.Expr:
+    def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and not node.table and node.name.startswith("__"):
             value = values[node.name[2:]].copy()
             # Operator precedence differs between dialects (SQLite's || binds tighter
@@ -118,7 +118,7 @@ def _fill(dialect: str, text: str, **values: exp.Expression) -> exp.Expression:
     return _template(dialect, text).copy().transform(swap, copy=False)
 
 
-def truncate(value: exp.Expression, grain: str, dialect: str) -> exp.Expression:
+def truncate(value: exp.Expr, grain: str, dialect: str) -> exp.Expr:
     """The first day (a DATE) of the ``grain`` period holding ``value``; weeks start Monday.
 
     >>> truncate(exp.column("closed_at"), "month", "duckdb").sql("duckdb")
@@ -128,11 +128,12 @@ def truncate(value: exp.Expression, grain: str, dialect: str) -> exp.Expression:
     if template is not None:
         return _fill(dialect, template, x=value)
     unit = exp.Literal.string(grain.upper())
-    return exp.cast(exp.DateTrunc(this=value, unit=unit), exp.DataType.Type.DATE)
+    trunc = exp.DateTrunc(this=value, unit=unit)  # type: ignore[no-untyped-call]
+    return exp.cast(trunc, exp.DataType.Type.DATE)
 
 
-def add_periods(start: exp.Expression, count: exp.Expression, grain: str,
-                dialect: str) -> exp.Expression:
+def add_periods(start: exp.Expr, count: exp.Expr, grain: str,
+                dialect: str) -> exp.Expr:
     """``start`` (a period's first day) moved ``count`` periods later, as a DATE."""
     unit, step = _STEP[grain]
     n = count if step == 1 else exp.Mul(this=count, expression=exp.Literal.number(step))
@@ -143,7 +144,7 @@ def add_periods(start: exp.Expression, count: exp.Expression, grain: str,
     return exp.cast(added, exp.DataType.Type.DATE)
 
 
-def date_literal(value: dt.date, dialect: str) -> exp.Expression:
+def date_literal(value: dt.date, dialect: str) -> exp.Expr:
     """A DATE constant, spelled so no session setting can change its meaning."""
     text = exp.Literal.string(value.isoformat())
     if dialect == "sqlite":
@@ -153,7 +154,7 @@ def date_literal(value: dt.date, dialect: str) -> exp.Expression:
     return exp.cast(text, exp.DataType.Type.DATE)
 
 
-def timestamp_literal(value: dt.date, dialect: str) -> exp.Expression:
+def timestamp_literal(value: dt.date, dialect: str) -> exp.Expr:
     """A bound compared with a (naive, UTC) timestamp column: midnight of ``value``.
 
     SQLite compares ISO text, so a date-only string is right whether the column
@@ -181,7 +182,7 @@ def query_settings(select: exp.Select, dialect: str) -> exp.Select:
     return select
 
 
-def null_safe_eq(left: exp.Expression, right: exp.Expression, dialect: str) -> exp.Expression:
+def null_safe_eq(left: exp.Expr, right: exp.Expr, dialect: str) -> exp.Expr:
     """``left`` equals ``right``, where two NULLs are equal."""
     if dialect in ("tsql", "oracle"):
         both_null = exp.and_(exp.Is(this=left.copy(), expression=exp.Null()),
@@ -190,7 +191,7 @@ def null_safe_eq(left: exp.Expression, right: exp.Expression, dialect: str) -> e
     return exp.NullSafeEQ(this=left, expression=right)
 
 
-def select_constant(value: exp.Expression, alias: str, dialect: str) -> exp.Select:
+def select_constant(value: exp.Expr, alias: str, dialect: str) -> exp.Select:
     """``SELECT value AS alias`` with the FROM clause the dialect needs for that."""
     select = exp.select(exp.alias_(value, alias))
     if dialect == "oracle":

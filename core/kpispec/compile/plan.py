@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Mapping, Sequence
 
 from sqlglot import exp
 
@@ -34,7 +34,7 @@ class Query:
     grain: str = "month"
     start: dt.date | None = None  # inclusive
     end: dt.date | None = None  # exclusive
-    where: exp.Expression | None = None
+    where: exp.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,8 @@ class Aggregate:
 
     alias: str
     agg: str
-    expr: exp.Expression | None  # qualified; None for count(*)
-    condition: exp.Expression | None  # qualified; rows it counts (CASE WHEN)
+    expr: exp.Expr | None  # qualified; None for count(*)
+    condition: exp.Expr | None  # qualified; rows it counts (CASE WHEN)
     p: float | None = None
     additive: bool = True
 
@@ -55,10 +55,10 @@ class Scan:
 
     name: str
     model: Model
-    time: exp.Expression  # qualified time column
+    time: exp.Expr  # qualified time column
     joins: tuple[str, ...]  # models joined, in order
-    dimensions: tuple[tuple[str, exp.Expression], ...]  # (output name, qualified expression)
-    where: tuple[exp.Expression, ...]  # qualified conjuncts
+    dimensions: tuple[tuple[str, exp.Expr], ...]  # (output name, qualified expression)
+    where: tuple[exp.Expr, ...]  # qualified conjuncts
     aggregates: tuple[Aggregate, ...]
 
 
@@ -67,7 +67,7 @@ class Output:
     """A result column: a metric and its expression over ``scan.alias`` columns."""
 
     name: str
-    expr: exp.Expression
+    expr: exp.Expr
     metric: Metric
 
 
@@ -81,17 +81,17 @@ class Plan:
     models: Mapping[str, Model]
 
 
-def _key(tree: exp.Expression | None) -> str:
+def _key(tree: exp.Expr | None) -> str:
     return "" if tree is None else tree.sql(dialect="duckdb", normalize=False)
 
 
-def _conjuncts(tree: exp.Expression | None) -> list[exp.Expression]:
+def _conjuncts(tree: exp.Expr | None) -> list[exp.Expr]:
     if tree is None:
         return []
     return list(tree.flatten()) if isinstance(tree, exp.And) else [tree]
 
 
-def _and(parts: Sequence[exp.Expression]) -> exp.Expression | None:
+def _and(parts: Sequence[exp.Expr]) -> exp.Expr | None:
     return exp.and_(*[p.copy() for p in parts]) if parts else None
 
 
@@ -103,7 +103,7 @@ class _Planner:
         self.query = query
         self.resolver = Resolver(models)
         # (model, time) -> {measure key -> (alias, Measure, filters)}
-        self.groups: dict[tuple[str, str], dict[str, tuple[str, Measure, tuple[exp.Expression, ...]]]] = {}
+        self.groups: dict[tuple[str, str], dict[str, tuple[str, Measure, tuple[exp.Expr, ...]]]] = {}
         self.aliases: set[str] = set()
 
     def _alias(self, wanted: str) -> str:
@@ -116,22 +116,22 @@ class _Planner:
         self.aliases.add(alias)
         return alias
 
-    def expand(self, name: str, filters: tuple[exp.Expression, ...], stack: tuple[str, ...]
-               ) -> exp.Expression:
+    def expand(self, name: str, filters: tuple[exp.Expr, ...], stack: tuple[str, ...]
+               ) -> exp.Expr:
         """The metric's expression with every measure replaced by a scan column reference."""
         metric = self.metrics[name]
         if name in stack:
             raise CompileError(f"metrics reference each other in a cycle: {' -> '.join(stack + (name,))}")
         if metric.filter is not None:
             filters = filters + (metric.filter,)
-        replacements: dict[str, exp.Expression] = {}
+        replacements: dict[str, exp.Expr] = {}
         for role, measure in metric.measures.items():
             replacements[role] = self.measure_ref(name, role, measure, filters)
         for ref in metric.refs:
             inner = self.expand(ref, filters, stack + (name,))
             replacements[ref] = exp.paren(inner) if isinstance(inner, (exp.Binary, exp.Unary)) else inner
 
-        def swap(node: exp.Expression) -> exp.Expression:
+        def swap(node: exp.Expr) -> exp.Expr:
             if isinstance(node, exp.Column):
                 key = node.sql() if node.table else node.name
                 if key in replacements:
@@ -141,7 +141,7 @@ class _Planner:
         return metric.expr.copy().transform(swap, copy=False)
 
     def measure_ref(self, metric: str, role: str, measure: Measure,
-                    filters: tuple[exp.Expression, ...]) -> exp.Expression:
+                    filters: tuple[exp.Expr, ...]) -> exp.Expr:
         assert measure.time is not None
         group = self.groups.setdefault((measure.model, measure.time), {})
         key = "|".join([measure.agg, _key(measure.expr), _key(measure.filter), str(measure.p),
@@ -150,13 +150,13 @@ class _Planner:
             group[key] = (self._alias(f"{metric}__{role}" if role != "value" else metric),
                           measure, filters)
         alias, _, _ = group[key]
-        ref: exp.Expression = exp.column(alias, table=_scan_name(measure.model, measure.time))
+        ref: exp.Expr = exp.column(alias, table=_scan_name(measure.model, measure.time))
         if measure.additive:
             ref = exp.func("COALESCE", ref, exp.Literal.number(0))
         return ref
 
-    def qualify(self, model: str, tree: exp.Expression, names: str, what: str,
-                joins: list[str]) -> exp.Expression:
+    def qualify(self, model: str, tree: exp.Expr, names: str, what: str,
+                joins: list[str]) -> exp.Expr:
         try:
             resolved = self.resolver.qualify(model, tree, names=names)
         except ResolveError as exc:
@@ -197,7 +197,7 @@ class _Planner:
             common = [c for c in conditions[0]
                       if all(any(_key(c) == _key(o) for o in other) for other in conditions[1:])]
             common_keys = {_key(c) for c in common}
-            where: list[exp.Expression] = []
+            where: list[exp.Expr] = []
             if self.query.where is not None:
                 where += _conjuncts(self.qualify(model_name, self.query.where, "all",
                                                  "--where", joins))

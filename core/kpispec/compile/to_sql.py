@@ -59,9 +59,9 @@ def period_count(first: dt.date, end: dt.date, grain: str) -> int:
     return count
 
 
-def _aggregate(a: Aggregate, dialect: str) -> exp.Expression:
+def _aggregate(a: Aggregate, dialect: str) -> exp.Expr:
     if a.agg == "count" and a.expr is None:
-        value: exp.Expression = exp.Literal.number(1) if a.condition is not None else exp.Star()
+        value: exp.Expr = exp.Literal.number(1) if a.condition is not None else exp.Star()
     else:
         value = a.expr.copy() if a.expr is not None else exp.Literal.number(1)
     if a.condition is not None:
@@ -76,7 +76,7 @@ def _aggregate(a: Aggregate, dialect: str) -> exp.Expression:
     return cls(this=value)
 
 
-def _percentile(value: exp.Expression, p: float | None, dialect: str) -> exp.Expression:
+def _percentile(value: exp.Expr, p: float | None, dialect: str) -> exp.Expr:
     """The exact, linearly interpolated percentile (PERCENTILE_CONT) as an aggregate."""
     fraction = exp.Literal.number(p)
     if dialect == "duckdb":
@@ -106,7 +106,7 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
         select = select.join(exp.alias_(target.relation.copy(), name, table=True), on=on,
                              join_type="left", copy=False)
         joined.append(name)
-    conditions: list[exp.Expression] = []
+    conditions: list[exp.Expr] = []
     if q.start is not None:
         conditions.append(exp.GTE(this=scan.time.copy(),
                                   expression=dialects.timestamp_literal(q.start, dialect)))
@@ -121,18 +121,18 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     return select.group_by(*group, copy=False)
 
 
-def _wrap(condition: exp.Expression) -> exp.Expression:
+def _wrap(condition: exp.Expr) -> exp.Expr:
     return exp.paren(condition) if isinstance(condition, exp.Or) else condition
 
 
-def _literal_periods(first: dt.date, count: int, grain: str, dialect: str) -> exp.Expression:
+def _literal_periods(first: dt.date, count: int, grain: str, dialect: str) -> exp.Expr:
     """The periods of a short bounded range, listed one by one."""
     rows = []
     day = first
     for _ in range(count):
         rows.append(dialects.select_constant(dialects.date_literal(day, dialect), PERIOD, dialect))
         day = _next_period(day, grain)
-    union: exp.Expression = rows[0]
+    union: exp.Expr = rows[0]
     for row in rows[1:]:
         union = exp.union(union, row, distinct=False)
     return union
@@ -146,11 +146,11 @@ def _next_period(day: dt.date, grain: str) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expression]]:
+def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
     """CTEs for the period spine: digits, numbers, [bounds,] periods."""
     q = plan.query
     grain = q.grain
-    ctes: list[tuple[str, exp.Expression]] = []
+    ctes: list[tuple[str, exp.Expr]] = []
     first_lit = period_start(q.start, grain) if q.start else None
     last_lit = period_start(q.end - dt.timedelta(days=1), grain) if q.end else None
     if first_lit and q.end:
@@ -162,12 +162,12 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expression]]:
         count = None
         digits = 5 if grain == "day" else 4
     rows = [dialects.select_constant(exp.Literal.number(i), "d", dialect) for i in range(10)]
-    union: exp.Expression = rows[0]
+    union: exp.Expr = rows[0]
     for row in rows[1:]:
         union = exp.union(union, row, distinct=False)
     ctes.append(("digits", union))
     names = ["ones", "tens", "hundreds", "thousands", "ten_thousands"][:digits]
-    n: exp.Expression = exp.column("d", table=names[0])
+    n: exp.Expr = exp.column("d", table=names[0])
     for i, name in enumerate(names[1:], start=1):
         n = exp.Add(this=n, expression=exp.Mul(this=exp.Literal.number(10 ** i),
                                                expression=exp.column("d", table=name)))
@@ -177,12 +177,12 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expression]]:
     ctes.append(("numbers", numbers))
     nref = exp.column("n", table="numbers")
     if count is not None and first_lit is not None:
-        first: exp.Expression = dialects.date_literal(first_lit, dialect)
+        first: exp.Expr = dialects.date_literal(first_lit, dialect)
         period = dialects.add_periods(first, nref, grain, dialect)
         periods = (exp.select(exp.alias_(period, PERIOD)).from_("numbers")
                    .where(exp.LT(this=nref.copy(), expression=exp.Literal.number(count))))
     else:
-        all_periods: exp.Expression | None = None
+        all_periods: exp.Expr | None = None
         for scan in plan.scans:
             part = exp.select(PERIOD).from_(scan.name)
             all_periods = part if all_periods is None else exp.union(all_periods, part, distinct=False)
@@ -206,13 +206,13 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expression]]:
 
 def build_select(plan: Plan, dialect: str) -> exp.Select:
     """The whole query as one sqlglot SELECT in ``dialect``'s constructs."""
-    ctes: list[tuple[str, exp.Expression]] = [(s.name, _scan_select(s, plan, dialect))
+    ctes: list[tuple[str, exp.Expr]] = [(s.name, _scan_select(s, plan, dialect))
                                              for s in plan.scans]
     ctes += _spine(plan, dialect)
     dims = [name for name, _ in plan.scans[0].dimensions] if plan.scans else []
     key_table = "periods"
     if dims:
-        keys: exp.Expression | None = None
+        keys: exp.Expr | None = None
         for scan in plan.scans:
             part = exp.select(PERIOD, *dims).from_(scan.name)
             keys = part if keys is None else exp.union(keys, part, distinct=True)
@@ -230,7 +230,7 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
                                                   expression=exp.column(PERIOD, table="periods")),
                              join_type="left", copy=False)
     for scan in plan.scans:
-        on: exp.Expression = exp.EQ(this=exp.column(PERIOD, table=scan.name),
+        on: exp.Expr = exp.EQ(this=exp.column(PERIOD, table=scan.name),
                                     expression=exp.column(PERIOD, table="periods"))
         for d in dims:
             on = exp.and_(on, dialects.null_safe_eq(exp.column(d, table=scan.name),
@@ -243,9 +243,9 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
     return dialects.query_settings(select, dialect)
 
 
-def _safe_division(tree: exp.Expression) -> exp.Expression:
+def _safe_division(tree: exp.Expr) -> exp.Expr:
     """Every division NULL (never an error) when its divisor is 0, and never integer division."""
-    def fix(node: exp.Expression) -> exp.Expression:
+    def fix(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Div):
             divisor = exp.func("NULLIF", node.expression, exp.Literal.number(0))
             return exp.Div(this=node.this, expression=divisor, typed=False, safe=False)

@@ -10,11 +10,11 @@ matches the file as long as templates do not span lines.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import yaml
-
 from kpispec.errors import Location, SpecError
 
 __all__ = ["MAX_FILE_BYTES", "SpecDict", "SpecList", "load_yaml", "locate", "render_template"]
@@ -58,7 +58,7 @@ class _Loader(yaml.SafeLoader):
         if self.check_event(yaml.AliasEvent):
             self.aliases += 1
             if self.aliases > MAX_ALIASES:
-                event = self.peek_event()
+                event = self.peek_event()  # type: ignore[no-untyped-call]
                 line, col = event.start_mark.line + 1, event.start_mark.column + 1
                 raise SpecError(f"more than {MAX_ALIASES} YAML aliases; refusing to expand them",
                                 Location(self.file, line, col))

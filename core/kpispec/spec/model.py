@@ -6,12 +6,12 @@ Every SQL-bearing field holds a checked sqlglot tree; every node keeps the
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
-
-from sqlglot import exp
+from typing import Any
 
 from kpispec.errors import Location
+from sqlglot import exp
 
 __all__ = [
     "AGGREGATIONS",
@@ -48,7 +48,7 @@ class Dimension:
     """A name queries group by, and the expression it stands for in its model."""
 
     name: str
-    expr: exp.Expression
+    expr: exp.Expr
     model: str
     type: str = "categorical"
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -71,7 +71,7 @@ class Model:
     """A table (or a parsed SELECT) that measures aggregate over."""
 
     name: str
-    relation: exp.Expression  # exp.Table, or exp.Subquery of the model's sql
+    relation: exp.Expr  # exp.Table, or exp.Subquery of the model's sql
     primary_key: tuple[str, ...] = ()
     time: str | None = None
     columns: tuple[str, ...] | None = None
@@ -89,8 +89,8 @@ class Measure:
 
     model: str
     agg: str
-    expr: exp.Expression | None = None
-    filter: exp.Expression | None = None
+    expr: exp.Expr | None = None
+    filter: exp.Expr | None = None
     time: str | None = None
     p: float | None = None
     location: Location | None = field(default=None, compare=False)
@@ -108,13 +108,13 @@ class Metric:
     name: str
     type: str
     measures: Mapping[str, Measure]
-    expr: exp.Expression
+    expr: exp.Expr
     refs: tuple[str, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     format: str | None = None
     grain: str | None = None
-    filter: exp.Expression | None = None
+    filter: exp.Expr | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
     spec: Mapping[str, Any] = field(default_factory=dict, compare=False)
     origin: str = ""

@@ -7,13 +7,12 @@ joins a scan needs), so the two can never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
-
-from sqlglot import exp
 
 from kpispec.spec.model import Join, Model
 from kpispec.spec.schema import suggest
+from sqlglot import exp
 
 __all__ = ["Resolved", "Resolver"]
 
@@ -22,7 +21,7 @@ __all__ = ["Resolved", "Resolver"]
 class Resolved:
     """An expression with columns qualified by model alias, and the joins it needs (in order)."""
 
-    expr: exp.Expression
+    expr: exp.Expr
     joins: tuple[str, ...] = ()
 
 
@@ -88,7 +87,7 @@ class Resolver:
         if m.columns is not None and name not in m.columns:
             raise ResolveError(f"unknown column {name!r} of model {model!r}",
                                suggest(name, m.columns) or
-                               f"Declare it under the model's columns")
+                               "Declare it under the model's columns")
         return Resolved(exp.column(name, table=model))
 
     def dimension(self, model: str, name: str, *, through_joins: bool = True) -> Resolved:
@@ -129,7 +128,7 @@ class Resolver:
             return None
         return self.qualify(model, dim.expr, names="columns")
 
-    def qualify(self, model: str, tree: exp.Expression, *, names: str = "all") -> Resolved:
+    def qualify(self, model: str, tree: exp.Expr, *, names: str = "all") -> Resolved:
         """Qualify every column of ``tree`` (a copy) as seen from ``model``.
 
         Args:
@@ -140,7 +139,7 @@ class Resolver:
         joins: list[str] = []
         tree = tree.copy()
 
-        def visit(node: exp.Expression) -> exp.Expression:
+        def visit(node: exp.Expr) -> exp.Expr:
             if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
                 return node
             resolved = self._column_ref(model, node, names)

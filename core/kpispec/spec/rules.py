@@ -8,10 +8,9 @@ fan-out joins, and every snippet refused by :mod:`kpispec.spec.snippets`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
-
-from sqlglot import exp
+from typing import Any
 
 from kpispec.errors import Location, PluginError, SpecError
 from kpispec.extensions import LowerContext, MetricType
@@ -20,6 +19,7 @@ from kpispec.spec.model import Dimension, Join, Measure, Metric, Model, Settings
 from kpispec.spec.resolve import ResolveError, Resolver
 from kpispec.spec.schema import suggest
 from kpispec.spec.snippets import parse_query, parse_snippet
+from sqlglot import exp
 
 __all__ = ["Document", "build"]
 
@@ -103,7 +103,7 @@ class _Builder:
                 columns = tuple(c if isinstance(c, str) else c["name"] for c in spec["columns"])
             try:
                 if "sql" in spec:
-                    relation: exp.Expression = exp.Subquery(
+                    relation: exp.Expr = exp.Subquery(
                         this=parse_query(spec["sql"], dialect, item.loc("sql")))
                 else:
                     relation = exp.to_table(spec["table"])
@@ -121,7 +121,7 @@ class _Builder:
                     continue
                 try:
                     if isinstance(dspec, str) or "expr" not in dspec:
-                        tree: exp.Expression = exp.column(dname)
+                        tree: exp.Expr = exp.column(dname)
                     else:
                         tree = parse_snippet(dspec["expr"], dialect, item.loc("dimensions", i, "expr"))
                 except SpecError as exc:
@@ -184,7 +184,7 @@ class _Builder:
             type_name = spec["type"]
             metric_type, plugin = self.metric_types[type_name]
 
-            def parse(text: str, _item: _Item = item) -> exp.Expression:
+            def parse(text: str, _item: _Item = item) -> exp.Expr:
                 # Metric expressions combine measures and metrics, which are already
                 # aggregated: a further aggregate would need another GROUP BY.
                 return parse_snippet(text, dialect, _item.loc("expr") if "expr" in _item.spec
@@ -214,7 +214,7 @@ class _Builder:
             if "filter" in spec:
                 try:
                     metric_filter = parse_snippet(spec["filter"], dialect, item.loc("filter"))
-                    for role, measure in measures.items():
+                    for measure in measures.values():
                         resolver.qualify(measure.model, metric_filter, names="all")
                 except SpecError as exc:
                     self.errors.append(exc)
@@ -249,14 +249,14 @@ class _Builder:
             return None
         model = self.models[model_name]
         dialect = self.settings.dialect
-        trees: dict[str, exp.Expression | None] = {}
+        trees: dict[str, exp.Expr | None] = {}
         for key in ("expr", "filter"):
             value = mspec.get(key)
             where = item.loc(*sub, key)
             try:
                 if value is None:
                     trees[key] = None
-                elif isinstance(value, exp.Expression):
+                elif isinstance(value, exp.Expr):
                     trees[key] = value
                 else:
                     trees[key] = parse_snippet(str(value), dialect, where)

@@ -11,8 +11,9 @@ import copy
 import difflib
 import json
 import re
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from kpispec.errors import Location, PluginError, SpecError
 from kpispec.spec.loader import locate

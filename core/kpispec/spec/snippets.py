@@ -8,19 +8,18 @@ aggregates. The checked tree is what the compiler embeds — never the text.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Callable
 
 import sqlglot
+from kpispec.errors import Location, SpecError
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import TokenType
+from sqlglot.tokenizer_core import TokenType
 
-from kpispec.errors import Location, SpecError
+__all__ = ["parse_query", "parse_snippet"]
 
-__all__ = ["parse_snippet", "parse_query"]
-
-_FORBIDDEN: tuple[tuple[type[exp.Expression], str], ...] = (
+_FORBIDDEN: tuple[tuple[type[exp.Expr], str], ...] = (
     (exp.Query, "subqueries are not allowed"),
     (exp.Subquery, "subqueries are not allowed"),
     (exp.DDL, "statements are not allowed"),
@@ -34,7 +33,7 @@ _FORBIDDEN: tuple[tuple[type[exp.Expression], str], ...] = (
 
 
 #: Nodes that may appear inside a scalar expression without being conditions themselves.
-_PARTS: tuple[type[exp.Expression], ...] = (
+_PARTS: tuple[type[exp.Expr], ...] = (
     exp.Identifier, exp.DataType, exp.DataTypeParam, exp.Var, exp.Interval, exp.Distinct,
     exp.Star,
 )
@@ -45,7 +44,7 @@ def _reject(message: str, where: Location, text: str) -> SpecError:
 
 
 @lru_cache(maxsize=4096)
-def _parse(text: str, dialect: str) -> exp.Expression | str:
+def _parse(text: str, dialect: str) -> exp.Expr | str:
     """Parse and check one snippet; return the tree, or the reason it is refused."""
     try:
         tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
@@ -85,7 +84,7 @@ def _parse(text: str, dialect: str) -> exp.Expression | str:
 
 def parse_snippet(text: str, dialect: str, where: Location, *,
                   allow_aggregates: bool = False,
-                  check_column: Callable[[exp.Column], str | None] | None = None) -> exp.Expression:
+                  check_column: Callable[[exp.Column], str | None] | None = None) -> exp.Expr:
     """Parse a spec snippet into a checked sqlglot tree (a fresh copy each call).
 
     Args:
