@@ -21,6 +21,7 @@ __all__ = [
     "DIALECTS",
     "add_periods",
     "date_literal",
+    "instant",
     "dialect_name",
     "null_safe_eq",
     "query_settings",
@@ -168,6 +169,19 @@ def timestamp_literal(value: dt.date, dialect: str) -> exp.Expr:
     if dialect == "oracle":
         return _fill(dialect, "TO_TIMESTAMP(__x, 'YYYY-MM-DD HH24:MI:SS')", x=text)
     return exp.cast(text, exp.DataType.Type.TIMESTAMP)
+
+
+def instant(day: exp.Expr, dialect: str) -> exp.Expr:
+    """The first moment of a DATE, comparable with the (naive) timestamp columns.
+
+    SQLite compares text: DATETIME('2024-03-01') is '2024-03-01 00:00:00', which orders
+    correctly against both date-time and date-only text.
+    """
+    if dialect == "sqlite":
+        return exp.func("DATETIME", day)
+    if dialect == "bigquery":
+        return exp.cast(day, exp.DataType.Type.DATETIME)
+    return exp.cast(day, exp.DataType.Type.TIMESTAMP)
 
 
 def query_settings(select: exp.Select, dialect: str) -> exp.Select:

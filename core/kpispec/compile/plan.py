@@ -55,11 +55,12 @@ class Scan:
 
     name: str
     model: Model
-    time: exp.Expr  # qualified time column
+    time: exp.Expr | None  # qualified time column; None for a point-in-time (at) scan
     joins: tuple[str, ...]  # models joined, in order
     dimensions: tuple[tuple[str, exp.Expr], ...]  # (output name, qualified expression)
     where: tuple[exp.Expr, ...]  # qualified conjuncts
     aggregates: tuple[Aggregate, ...]
+    at: str | None = None  # period_start | period_end: rows alive at that instant of each period
 
 
 @dataclass(frozen=True)
@@ -142,15 +143,14 @@ class _Planner:
 
     def measure_ref(self, metric: str, role: str, measure: Measure,
                     filters: tuple[exp.Expr, ...]) -> exp.Expr:
-        assert measure.time is not None
-        group = self.groups.setdefault((measure.model, measure.time), {})
+        group = self.groups.setdefault((measure.model, measure.placement), {})
         key = "|".join([measure.agg, _key(measure.expr), _key(measure.filter), str(measure.p),
                         *sorted(_key(f) for f in filters)])
         if key not in group:
             group[key] = (self._alias(f"{metric}__{role}" if role != "value" else metric),
                           measure, filters)
         alias, _, _ = group[key]
-        ref: exp.Expr = exp.column(alias, table=_scan_name(measure.model, measure.time))
+        ref: exp.Expr = exp.column(alias, table=_scan_name(measure.model, measure.placement))
         if measure.additive:
             ref = exp.func("COALESCE", ref, exp.Literal.number(0))
         return ref
@@ -168,7 +168,7 @@ class _Planner:
 
     def scans(self) -> tuple[Scan, ...]:
         out = []
-        for (model_name, time), measures in self.groups.items():
+        for (model_name, placement), measures in self.groups.items():
             model = self.models[model_name]
             joins: list[str] = []
             metrics_here = sorted({a.split("__")[0] for a, _, _ in measures.values()})
@@ -209,15 +209,16 @@ class _Planner:
                                                      f"metric {alias} expr", joins)
                 aggregates.append(Aggregate(alias, measure.agg, expr, _and(rest), measure.p,
                                             measure.additive))
+            at = placement[3:] if placement.startswith("at_") else None
             out.append(Scan(
-                name=_scan_name(model_name, time), model=model,
-                time=exp.column(time, table=model_name), joins=tuple(joins),
-                dimensions=tuple(dims), where=tuple(where), aggregates=tuple(aggregates)))
+                name=_scan_name(model_name, placement), model=model,
+                time=None if at else exp.column(placement, table=model_name), joins=tuple(joins),
+                dimensions=tuple(dims), where=tuple(where), aggregates=tuple(aggregates), at=at))
         return tuple(out)
 
 
-def _scan_name(model: str, time: str) -> str:
-    return f"{model}_by_{time}"
+def _scan_name(model: str, placement: str) -> str:
+    return f"{model}_{placement}" if placement.startswith("at_") else f"{model}_by_{placement}"
 
 
 def build_plan(models: Mapping[str, Model], metrics: Mapping[str, Metric], query: Query) -> Plan:

@@ -88,24 +88,16 @@ def _percentile(value: exp.Expr, p: float | None, dialect: str) -> exp.Expr:
 
 
 def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
+    """One GROUP BY over a model: by its time column, or over the spine for an `at` scan."""
+    if scan.at:
+        return _at_scan_select(scan, plan, dialect)
+    assert scan.time is not None
     q = plan.query
     period = dialects.truncate(scan.time.copy(), q.grain, dialect)
-    select = exp.select(exp.alias_(period, PERIOD))
-    for name, expr in scan.dimensions:
-        select = select.select(exp.alias_(expr.copy(), name), copy=False)
-    for a in scan.aggregates:
-        select = select.select(exp.alias_(_aggregate(a, dialect), a.alias), copy=False)
+    select = _select_list(scan, period, dialect)
     model = scan.model
     select = select.from_(exp.alias_(model.relation.copy(), model.name, table=True), copy=False)
-    # Joins in the order they were needed; each is many-to-one (checked by validation).
-    joined = [model.name]
-    for name in scan.joins:
-        source, join = next((s, j) for s in joined for j in plan.models[s].joins if j.model == name)
-        target = plan.models[name]
-        on = exp.EQ(this=exp.column(join.on, table=source), expression=exp.column(join.to, table=name))
-        select = select.join(exp.alias_(target.relation.copy(), name, table=True), on=on,
-                             join_type="left", copy=False)
-        joined.append(name)
+    select = _joins(select, scan, plan)
     conditions: list[exp.Expr] = []
     if q.start is not None:
         conditions.append(exp.GTE(this=scan.time.copy(),
@@ -117,6 +109,66 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
         conditions.append(exp.Not(this=exp.Is(this=scan.time.copy(), expression=exp.Null())))
     conditions += [c.copy() for c in scan.where]
     select = select.where(exp.and_(*[_wrap(c) for c in conditions]), copy=False)
+    group = [period.copy()] + [expr.copy() for _, expr in scan.dimensions]
+    return select.group_by(*group, copy=False)
+
+
+def _select_list(scan: Scan, period: exp.Expr, dialect: str) -> exp.Select:
+    select = exp.select(exp.alias_(period, PERIOD))
+    for name, expr in scan.dimensions:
+        select = select.select(exp.alias_(expr.copy(), name), copy=False)
+    for a in scan.aggregates:
+        select = select.select(exp.alias_(_aggregate(a, dialect), a.alias), copy=False)
+    return select
+
+
+def _joins(select: exp.Select, scan: Scan, plan: Plan) -> exp.Select:
+    """LEFT JOIN the models a scan needs, in the order needed; each is many-to-one."""
+    joined = [scan.model.name]
+    for name in scan.joins:
+        source, join = next((s, j) for s in joined for j in plan.models[s].joins if j.model == name)
+        target = plan.models[name]
+        on = exp.EQ(this=exp.column(join.on, table=source), expression=exp.column(join.to, table=name))
+        select = select.join(exp.alias_(target.relation.copy(), name, table=True), on=on,
+                             join_type="left", copy=False)
+        joined.append(name)
+    return select
+
+
+def _at_scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
+    """Rows alive at an instant of every period of the spine (a model with a lifecycle).
+
+    At period start the instant is the period's first moment t: start <= t and
+    (end IS NULL or end > t). At period end it is the next period's first moment
+    n, exclusive: start < n and (end IS NULL or end >= n) — so a row ending exactly
+    at midnight on the 1st is alive at the end of the month before, not at the
+    start of its own.
+    """
+    model = scan.model
+    assert model.lifecycle is not None
+    start_col, end_col = model.lifecycle
+    period = exp.column(PERIOD, table="periods")
+    if scan.at == "period_start":
+        instant = dialects.instant(period.copy(), dialect)
+        began: exp.Expr = exp.LTE(this=exp.column(start_col, table=model.name), expression=instant)
+        alive_op: type[exp.Expr] = exp.GT
+    else:
+        next_period = dialects.add_periods(period.copy(), exp.Literal.number(1), plan.query.grain, dialect)
+        instant = dialects.instant(next_period, dialect)
+        began = exp.LT(this=exp.column(start_col, table=model.name), expression=instant)
+        alive_op = exp.GTE
+    active = began
+    if end_col:
+        end = exp.column(end_col, table=model.name)
+        not_ended = exp.or_(exp.Is(this=end.copy(), expression=exp.Null()),
+                            alive_op(this=end, expression=instant.copy()))
+        active = exp.and_(began, exp.paren(not_ended))
+    select = _select_list(scan, period.copy(), dialect).from_("periods", copy=False)
+    select = select.join(exp.alias_(model.relation.copy(), model.name, table=True), on=active,
+                         join_type="inner", copy=False)
+    select = _joins(select, scan, plan)
+    if scan.where:
+        select = select.where(exp.and_(*[_wrap(c.copy()) for c in scan.where]), copy=False)
     group = [period.copy()] + [expr.copy() for _, expr in scan.dimensions]
     return select.group_by(*group, copy=False)
 
@@ -144,6 +196,29 @@ def _next_period(day: dt.date, grain: str) -> dt.date:
     months = {"month": 1, "quarter": 3, "year": 12}[grain]
     index = day.year * 12 + day.month - 1 + months
     return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _bounds_parts(plan: Plan, dialect: str) -> list[exp.Select]:
+    """What an unbounded spine spans: every scan's periods; for an `at` scan (which is
+    computed over the spine itself) the periods its lifecycle starts and ends in."""
+    parts: list[exp.Select] = []
+    lifecycles: set[str] = set()
+    for scan in plan.scans:
+        if not scan.at:
+            parts.append(exp.select(PERIOD).from_(scan.name))
+            continue
+        if scan.model.name in lifecycles:
+            continue
+        lifecycles.add(scan.model.name)
+        model = scan.model
+        assert model.lifecycle is not None
+        for column in filter(None, model.lifecycle):
+            ref = exp.column(column, table=model.name)
+            period = dialects.truncate(ref.copy(), plan.query.grain, dialect)
+            parts.append(exp.select(exp.alias_(period, PERIOD))
+                         .from_(exp.alias_(model.relation.copy(), model.name, table=True))
+                         .where(exp.Not(this=exp.Is(this=ref, expression=exp.Null()))))
+    return parts
 
 
 def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
@@ -183,8 +258,7 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
                    .where(exp.LT(this=nref.copy(), expression=exp.Literal.number(count))))
     else:
         all_periods: exp.Expr | None = None
-        for scan in plan.scans:
-            part = exp.select(PERIOD).from_(scan.name)
+        for part in _bounds_parts(plan, dialect):
             all_periods = part if all_periods is None else exp.union(all_periods, part, distinct=False)
         assert all_periods is not None
         sub = exp.alias_(exp.Subquery(this=all_periods), "scanned", table=True)
@@ -206,9 +280,12 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
 
 def build_select(plan: Plan, dialect: str) -> exp.Select:
     """The whole query as one sqlglot SELECT in ``dialect``'s constructs."""
+    # Scans by a time column come first (an unbounded spine reads their periods);
+    # point-in-time scans come after the spine they are computed over.
     ctes: list[tuple[str, exp.Expr]] = [(s.name, _scan_select(s, plan, dialect))
-                                             for s in plan.scans]
+                                         for s in plan.scans if not s.at]
     ctes += _spine(plan, dialect)
+    ctes += [(s.name, _scan_select(s, plan, dialect)) for s in plan.scans if s.at]
     dims = [name for name, _ in plan.scans[0].dimensions] if plan.scans else []
     key_table = "periods"
     if dims:

@@ -75,6 +75,7 @@ class Model:
     primary_key: tuple[str, ...] = ()
     time: str | None = None
     columns: tuple[str, ...] | None = None
+    lifecycle: tuple[str, str | None] | None = None  # (start column, end column or None)
     dimensions: Mapping[str, Dimension] = field(default_factory=dict)
     joins: tuple[Join, ...] = ()
     labels: Mapping[str, str] = field(default_factory=dict)
@@ -93,7 +94,13 @@ class Measure:
     filter: exp.Expr | None = None
     time: str | None = None
     p: float | None = None
+    at: str | None = None  # period_start | period_end: point-in-time over the lifecycle
     location: Location | None = field(default=None, compare=False)
+
+    @property
+    def placement(self) -> str:
+        """What places a row in a period: the time column, or ``at_period_start`` / ``at_period_end``."""
+        return f"at_{self.at}" if self.at else str(self.time)
 
     @property
     def additive(self) -> bool:

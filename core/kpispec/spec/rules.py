@@ -133,9 +133,12 @@ class _Builder:
                                         where)
             joins = tuple(Join(j["model"], j["on"], j.get("to", j["on"]), item.loc("joins", i))
                           for i, j in enumerate(spec.get("joins") or ()))
+            lifecycle = spec.get("lifecycle")
             self.models[name] = Model(
                 name=name, relation=relation, primary_key=pk, time=spec.get("time"),
-                columns=columns, dimensions=dims, joins=joins, labels=_labels(spec.get("label")),
+                columns=columns,
+                lifecycle=(lifecycle["start"], lifecycle.get("end")) if lifecycle else None,
+                dimensions=dims, joins=joins, labels=_labels(spec.get("label")),
                 description=spec.get("description", ""), origin=item.doc.origin,
                 location=item.loc())
         self._check_models(items)
@@ -147,6 +150,9 @@ class _Builder:
             for key, col in [("primary_key", c) for c in model.primary_key] + (
                     [("time", model.time)] if model.time else []):
                 self._check_column(resolver, name, col, item.loc(key))
+            for key, col in zip(("start", "end"), model.lifecycle or (), strict=False):
+                if col:
+                    self._check_column(resolver, name, col, item.loc("lifecycle", key))
             for i, join in enumerate(model.joins):
                 where = item.loc("joins", i)
                 if join.model not in self.models:
@@ -268,6 +274,16 @@ class _Builder:
             except ResolveError as exc:
                 self.errors.append(SpecError(f"{exc.message} in {value!r}", where, exc.hint))
                 return None
+        at = mspec.get("at")
+        if at is not None:
+            if model.lifecycle is None:
+                self.errors.append(SpecError(
+                    f"'at: {at}' needs a lifecycle on model {model_name!r}", item.loc(*sub, "at"),
+                    f"Give {model_name!r} a lifecycle: {{start: <column>, end: <column>}}"))
+                return None
+            return Measure(model=model_name, agg=mspec.get("agg", "count"), expr=trees["expr"],
+                           filter=trees["filter"], p=mspec.get("p"), at=at,
+                           location=item.loc(*sub))
         time = mspec.get("time") or model.time
         if time is None:
             self.errors.append(SpecError(
