@@ -150,9 +150,9 @@ class _Builder:
             for key, col in [("primary_key", c) for c in model.primary_key] + (
                     [("time", model.time)] if model.time else []):
                 self._check_column(resolver, name, col, item.loc(key))
-            for key, col in zip(("start", "end"), model.lifecycle or (), strict=False):
-                if col:
-                    self._check_column(resolver, name, col, item.loc("lifecycle", key))
+            for key, lifecycle_col in zip(("start", "end"), model.lifecycle or (), strict=False):
+                if lifecycle_col:
+                    self._check_column(resolver, name, lifecycle_col, item.loc("lifecycle", key))
             for i, join in enumerate(model.joins):
                 where = item.loc("joins", i)
                 if join.model not in self.models:
