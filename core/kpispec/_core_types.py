@@ -11,6 +11,7 @@ from kpispec.extensions import LowerContext, Lowered, MetricType
 from kpispec.hookspecs import hookimpl
 
 _MEASURE = {"$ref": "#/$defs/measure"}
+OFFSET_PATTERN = r"^\s*[0-9]+\s+(day|week|month|quarter|year)s?\s*$"
 
 
 def _lower_simple(spec: Mapping[str, Any], ctx: LowerContext) -> Lowered:
@@ -29,7 +30,9 @@ def _lower_ratio(spec: Mapping[str, Any], ctx: LowerContext) -> Lowered:
 
 
 def _lower_derived(spec: Mapping[str, Any], ctx: LowerContext) -> Lowered:
-    return Lowered(measures={}, expr=ctx.parse(spec["expr"]))
+    inputs = {i["name"]: {"metric": i["metric"], "offset": i.get("offset")}
+              for i in spec.get("inputs", ())}
+    return Lowered(measures={}, expr=ctx.parse(spec["expr"]), inputs=inputs)
 
 
 TYPES = (
@@ -56,8 +59,30 @@ TYPES = (
         name="derived",
         description="An expression over other metrics' names.",
         schema={
-            "properties": {"expr": {"$ref": "#/$defs/snippet",
-                                    "description": "SQL expression whose names are metrics."}},
+            "properties": {
+                "expr": {"$ref": "#/$defs/snippet",
+                         "description": "SQL expression whose names are metrics (or inputs)."},
+                "inputs": {
+                    "type": "array",
+                    "description": "Other metrics under a new name, optionally at an offset "
+                                   "(e.g. last year's value of the same period).",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"$ref": "#/$defs/identifier",
+                                     "description": "The name `expr` uses."},
+                            "metric": {"$ref": "#/$defs/identifier",
+                                       "description": "The metric it stands for."},
+                            "offset": {"type": "string",
+                                       "pattern": OFFSET_PATTERN,
+                                       "description": "How much earlier: '<N> day|week|month|"
+                                                      "quarter|year' (plural s allowed)."},
+                        },
+                        "required": ["name", "metric"],
+                        "additionalProperties": False,
+                    },
+                },
+            },
             "required": ["expr"],
         },
         lower=_lower_derived,

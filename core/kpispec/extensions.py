@@ -39,12 +39,16 @@ class Lowered:
     mapping with the fields of a spec measure (``model``, ``agg``, ``expr``,
     ``filter``, ``time``, ``p``, ``at``); ``expr`` and ``filter`` may be sqlglot
     expressions or SQL text in the project dialect. ``expr`` is a sqlglot
-    expression whose column references name those roles or other metrics.
+    expression whose column references name those roles, other metrics, or
+    ``inputs`` (other metrics at an offset).
     Every division in it is made NULL-safe (NULL when the divisor is 0).
     """
 
     measures: Mapping[str, Mapping[str, Any]]
     expr: exp.Expr
+    #: Extra names usable in ``expr``: name → {"metric": NAME, "offset": "1 year"} —
+    #: that metric's value ``offset`` earlier.
+    inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

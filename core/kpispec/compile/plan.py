@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from kpispec.errors import CompileError, QueryError
-from kpispec.spec.model import GRAINS, Measure, Metric, Model
+from kpispec.spec.model import GRAINS, NO_OFFSET, Measure, Metric, Model, Offset
 from kpispec.spec.resolve import ResolveError, Resolver
 
 __all__ = ["Aggregate", "Plan", "Query", "Scan", "build_plan"]
@@ -61,6 +61,8 @@ class Scan:
     where: tuple[exp.Expr, ...]  # qualified conjuncts
     aggregates: tuple[Aggregate, ...]
     at: str | None = None  # period_start | period_end: rows alive at that instant of each period
+    shift: int = 0  # periods later that each row's value is reported (metric inputs at an offset)
+    offset: Offset = NO_OFFSET  # the calendar offset behind `shift`
 
 
 @dataclass(frozen=True)
@@ -103,8 +105,9 @@ class _Planner:
         self.metrics = metrics
         self.query = query
         self.resolver = Resolver(models)
-        # (model, time) -> {measure key -> (alias, Measure, filters)}
-        self.groups: dict[tuple[str, str], dict[str, tuple[str, Measure, tuple[exp.Expr, ...]]]] = {}
+        # (model, placement, offset) -> {measure key -> (alias, Measure, filters)}
+        self.groups: dict[tuple[str, str, Offset],
+                          dict[str, tuple[str, Measure, tuple[exp.Expr, ...]]]] = {}
         self.aliases: set[str] = set()
 
     def _alias(self, wanted: str) -> str:
@@ -117,8 +120,8 @@ class _Planner:
         self.aliases.add(alias)
         return alias
 
-    def expand(self, name: str, filters: tuple[exp.Expr, ...], stack: tuple[str, ...]
-               ) -> exp.Expr:
+    def expand(self, name: str, filters: tuple[exp.Expr, ...], stack: tuple[str, ...],
+               offset: Offset = NO_OFFSET) -> exp.Expr:
         """The metric's expression with every measure replaced by a scan column reference."""
         metric = self.metrics[name]
         if name in stack:
@@ -127,9 +130,11 @@ class _Planner:
             filters = filters + (metric.filter,)
         replacements: dict[str, exp.Expr] = {}
         for role, measure in metric.measures.items():
-            replacements[role] = self.measure_ref(name, role, measure, filters)
-        for ref in metric.refs:
-            inner = self.expand(ref, filters, stack + (name,))
+            replacements[role] = self.measure_ref(name, role, measure, filters, offset)
+        references = {ref: (ref, offset) for ref in metric.refs}
+        references.update({alias: (i.metric, offset + i.offset) for alias, i in metric.inputs.items()})
+        for ref, (target, shift) in references.items():
+            inner = self.expand(target, filters, stack + (name,), shift)
             replacements[ref] = exp.paren(inner) if isinstance(inner, (exp.Binary, exp.Unary)) else inner
 
         def swap(node: exp.Expr) -> exp.Expr:
@@ -142,15 +147,20 @@ class _Planner:
         return metric.expr.copy().transform(swap, copy=False)
 
     def measure_ref(self, metric: str, role: str, measure: Measure,
-                    filters: tuple[exp.Expr, ...]) -> exp.Expr:
-        group = self.groups.setdefault((measure.model, measure.placement), {})
+                    filters: tuple[exp.Expr, ...], offset: Offset = NO_OFFSET) -> exp.Expr:
+        if offset and measure.at:
+            raise QueryError(f"metric {metric!r}: an offset of a point-in-time ('at') measure is "
+                             "not supported")
+        group = self.groups.setdefault((measure.model, measure.placement, offset), {})
         key = "|".join([measure.agg, _key(measure.expr), _key(measure.filter), str(measure.p),
                         *sorted(_key(f) for f in filters)])
         if key not in group:
-            group[key] = (self._alias(f"{metric}__{role}" if role != "value" else metric),
-                          measure, filters)
+            wanted = f"{metric}__{role}" if role != "value" else metric
+            if offset:
+                wanted += "__" + str(offset).replace(" ", "_") + "_earlier"
+            group[key] = (self._alias(wanted), measure, filters)
         alias, _, _ = group[key]
-        ref: exp.Expr = exp.column(alias, table=_scan_name(measure.model, measure.placement))
+        ref: exp.Expr = exp.column(alias, table=_scan_name(measure.model, measure.placement, offset))
         if measure.additive:
             ref = exp.func("COALESCE", ref, exp.Literal.number(0))
         return ref
@@ -168,7 +178,7 @@ class _Planner:
 
     def scans(self) -> tuple[Scan, ...]:
         out = []
-        for (model_name, placement), measures in self.groups.items():
+        for (model_name, placement, offset), measures in self.groups.items():
             model = self.models[model_name]
             joins: list[str] = []
             metrics_here = sorted({a.split("__")[0] for a, _, _ in measures.values()})
@@ -211,14 +221,33 @@ class _Planner:
                                             measure.additive))
             at = placement[3:] if placement.startswith("at_") else None
             out.append(Scan(
-                name=_scan_name(model_name, placement), model=model,
+                name=_scan_name(model_name, placement, offset), model=model,
                 time=None if at else exp.column(placement, table=model_name), joins=tuple(joins),
-                dimensions=tuple(dims), where=tuple(where), aggregates=tuple(aggregates), at=at))
+                dimensions=tuple(dims), where=tuple(where), aggregates=tuple(aggregates), at=at,
+                shift=shift_periods(offset, self.query.grain), offset=offset))
         return tuple(out)
 
 
-def _scan_name(model: str, placement: str) -> str:
-    return f"{model}_{placement}" if placement.startswith("at_") else f"{model}_by_{placement}"
+def _scan_name(model: str, placement: str, offset: Offset = NO_OFFSET) -> str:
+    name = f"{model}_{placement}" if placement.startswith("at_") else f"{model}_by_{placement}"
+    return name + ("_" + str(offset).replace(" ", "_") + "_earlier" if offset else "")
+
+
+_GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def shift_periods(offset: Offset, grain: str) -> int:
+    """How many ``grain`` periods ``offset`` is; a QueryError when it is not a whole number."""
+    if not offset:
+        return 0
+    if offset.months and grain in _GRAIN_MONTHS and offset.months % _GRAIN_MONTHS[grain] == 0:
+        return offset.months // _GRAIN_MONTHS[grain]
+    if offset.days and grain == "day":
+        return offset.days
+    if offset.days and grain == "week" and offset.days % 7 == 0:
+        return offset.days // 7
+    raise QueryError(f"an offset of {offset} is not a whole number of {grain} periods",
+                     hint="Query at a grain the offset divides (e.g. month for '1 year')")
 
 
 def build_plan(models: Mapping[str, Model], metrics: Mapping[str, Metric], query: Query) -> Plan:

@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from kpispec.compile import dialects
 from kpispec.compile.plan import Aggregate, Plan, Scan
+from kpispec.spec.model import Offset
 
 __all__ = ["build_select", "period_count", "period_start"]
 
@@ -40,6 +41,19 @@ def period_start(day: dt.date, grain: str) -> dt.date:
     if grain == "quarter":
         return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
     return dt.date(day.year, 1, 1)
+
+
+def shift_date(day: dt.date, offset: Offset) -> dt.date:
+    """``day`` moved ``offset`` earlier (months keep the day, clamped to the month's end)."""
+    if offset.days:
+        return day - dt.timedelta(days=offset.days)
+    if not offset.months:
+        return day
+    index = day.year * 12 + day.month - 1 - offset.months
+    year, month = divmod(index, 12)
+    first_next = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
+    last_day = (first_next - dt.timedelta(days=1)).day
+    return dt.date(year, month + 1, min(day.day, last_day))
 
 
 def period_count(first: dt.date, end: dt.date, grain: str) -> int:
@@ -94,17 +108,21 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     assert scan.time is not None
     q = plan.query
     period = dialects.truncate(scan.time.copy(), q.grain, dialect)
+    if scan.shift:  # a metric input at an offset: report each row `shift` periods later
+        period = dialects.add_periods(period, exp.Literal.number(scan.shift), q.grain, dialect)
     select = _select_list(scan, period, dialect)
     model = scan.model
     select = select.from_(exp.alias_(model.relation.copy(), model.name, table=True), copy=False)
     select = _joins(select, scan, plan)
     conditions: list[exp.Expr] = []
     if q.start is not None:
+        start = shift_date(q.start, scan.offset)
         conditions.append(exp.GTE(this=scan.time.copy(),
-                                  expression=dialects.timestamp_literal(q.start, dialect)))
+                                  expression=dialects.timestamp_literal(start, dialect)))
     if q.end is not None:
+        end = shift_date(q.end, scan.offset)
         conditions.append(exp.LT(this=scan.time.copy(),
-                                 expression=dialects.timestamp_literal(q.end, dialect)))
+                                 expression=dialects.timestamp_literal(end, dialect)))
     if q.start is None and q.end is None:
         conditions.append(exp.Not(this=exp.Is(this=scan.time.copy(), expression=exp.Null())))
     conditions += [c.copy() for c in scan.where]
@@ -203,7 +221,8 @@ def _bounds_parts(plan: Plan, dialect: str) -> list[exp.Select]:
     computed over the spine itself) the periods its lifecycle starts and ends in."""
     parts: list[exp.Select] = []
     lifecycles: set[str] = set()
-    for scan in plan.scans:
+    primary = [s for s in plan.scans if not s.offset] or list(plan.scans)
+    for scan in primary:  # inputs at an offset reach past the data: they do not extend it
         if not scan.at:
             parts.append(exp.select(PERIOD).from_(scan.name))
             continue

@@ -16,11 +16,14 @@ from sqlglot import exp
 __all__ = [
     "AGGREGATIONS",
     "GRAINS",
+    "NO_OFFSET",
     "Dimension",
     "Join",
     "Measure",
     "Metric",
+    "MetricInput",
     "Model",
+    "Offset",
     "Settings",
 ]
 
@@ -108,6 +111,52 @@ class Measure:
         return self.agg in ADDITIVE
 
 
+@dataclass(frozen=True, order=True)
+class Offset:
+    """A shift to an earlier period: ``months`` (month, quarter, year) or ``days`` (day, week)."""
+
+    months: int = 0
+    days: int = 0
+
+    @classmethod
+    def parse(cls, text: str) -> Offset:
+        """``"1 year"`` → Offset(months=12).
+
+        >>> Offset.parse("2 quarters"), Offset.parse("1 week")
+        (Offset(months=6, days=0), Offset(months=0, days=7))
+        """
+        count, unit = text.split()
+        n = int(count)
+        unit = unit.lower().rstrip("s")
+        months = {"month": 1, "quarter": 3, "year": 12}.get(unit)
+        if months is not None:
+            return cls(months=n * months)
+        return cls(days=n * (7 if unit == "week" else 1))
+
+    def __add__(self, other: Offset) -> Offset:
+        return Offset(self.months + other.months, self.days + other.days)
+
+    def __bool__(self) -> bool:
+        return bool(self.months or self.days)
+
+    def __str__(self) -> str:
+        if self.months:
+            return f"{self.months // 12} year" if self.months % 12 == 0 else f"{self.months} month"
+        return f"{self.days // 7} week" if self.days % 7 == 0 else f"{self.days} day"
+
+
+#: No shift (a frozen, shareable default).
+NO_OFFSET = Offset()
+
+
+@dataclass(frozen=True)
+class MetricInput:
+    """A name a derived metric's expression uses for another metric, maybe at an offset."""
+
+    metric: str
+    offset: Offset = NO_OFFSET
+
+
 @dataclass(frozen=True)
 class Metric:
     """A metric lowered to measures (by role) and an expression over roles and metrics."""
@@ -116,7 +165,8 @@ class Metric:
     type: str
     measures: Mapping[str, Measure]
     expr: exp.Expr
-    refs: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()  # metrics this one depends on (inputs resolved)
+    inputs: Mapping[str, MetricInput] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     format: str | None = None

@@ -15,7 +15,7 @@ from typing import Any
 from kpispec.errors import Location, PluginError, SpecError
 from kpispec.extensions import LowerContext, MetricType
 from kpispec.spec.loader import locate
-from kpispec.spec.model import Dimension, Join, Measure, Metric, Model, Settings
+from kpispec.spec.model import Dimension, Join, Measure, Metric, MetricInput, Model, Offset, Settings
 from kpispec.spec.resolve import ResolveError, Resolver
 from kpispec.spec.schema import suggest
 from kpispec.spec.snippets import parse_query, parse_snippet
@@ -230,13 +230,28 @@ class _Builder:
                     ok = False
             if not ok:
                 continue
+            inputs = {}
+            for input_name, ispec in lowered.inputs.items():
+                if input_name in items or input_name in measures:
+                    self.errors.append(SpecError(
+                        f"input name {input_name!r} is already a metric or measure name",
+                        item.loc("inputs") if "inputs" in spec else item.loc(),
+                        "Choose another name for the input"))
+                    ok = False
+                offset = ispec.get("offset")
+                inputs[input_name] = MetricInput(ispec["metric"],
+                                                 Offset.parse(offset) if offset else Offset())
+            if not ok:
+                continue
             refs = []
             for column in lowered.expr.find_all(exp.Column):
                 if column.table or column.name not in measures:
-                    refs.append(column.sql())
+                    ref = column.sql()
+                    refs.append(inputs[ref].metric if ref in inputs else ref)
+            refs += [i.metric for i in inputs.values()]
             self.metrics[name] = Metric(
                 name=name, type=type_name, measures=measures, expr=lowered.expr,
-                refs=tuple(dict.fromkeys(refs)), labels=_labels(spec.get("label")),
+                refs=tuple(dict.fromkeys(refs)), inputs=inputs, labels=_labels(spec.get("label")),
                 description=spec.get("description", ""), format=spec.get("format"),
                 grain=spec.get("grain"), filter=metric_filter, meta=spec.get("meta", {}),
                 spec=spec, origin=item.doc.origin, location=item.loc())
@@ -309,11 +324,14 @@ class _Builder:
         for name, metric in list(self.metrics.items()):
             item = items[name]
             where = item.loc("expr") if "expr" in item.spec else item.loc()
+            input_specs = list(item.spec.get("inputs") or ())
             for ref in metric.refs:
                 if ref not in items and ref not in self.broken:
+                    at = next((item.loc("inputs", i, "metric") for i, spec in enumerate(input_specs)
+                               if spec.get("metric") == ref), where)
                     self.errors.append(SpecError(
-                        f"unknown metric {ref!r}", where,
-                        suggest(ref, [*items, *metric.measures])))
+                        f"unknown metric {ref!r}", at,
+                        suggest(ref, [*items, *metric.measures, *metric.inputs])))
         # Cycles among derived metrics: depth-first, reporting each cycle once.
         state: dict[str, int] = {}
         reported: set[frozenset[str]] = set()

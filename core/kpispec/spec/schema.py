@@ -110,6 +110,9 @@ def _describe(error: Any) -> tuple[str, str]:
         expected = error.validator_value
         expected = " or ".join(expected) if isinstance(expected, list) else expected
         return f"expected {'an' if expected[0] in 'aeiou' else 'a'} {expected}, got {_short(instance)}", ""
+    if validator == "pattern" and "week" in error.validator_value:
+        return (f"{instance!r} is not an offset",
+                "Write '<N> day|week|month|quarter|year', e.g. '1 year'")
     if validator == "pattern":
         return f"{instance!r} is not a valid name (letters, digits and underscores, not starting with a digit)", ""
     if validator == "oneOf" and isinstance(instance, dict) and {"table", "sql"} <= set(instance):
