@@ -117,7 +117,15 @@ def _project(path: str, variables: Sequence[str] = ()) -> Any:
 
         values[name] = yaml.safe_load(raw) if raw else ""
     _warn_plugins()
-    return load_project(path, vars=values)
+    project = load_project(path, vars=values)
+    pack_notes = [w for w in project.warnings if w.startswith("pack ")]
+    if pack_notes and click.get_current_context().info_name == "validate":
+        for note in pack_notes:
+            click.echo(f"warning: {note}", err=True)
+    elif pack_notes:
+        click.echo(f"warning: {len(pack_notes)} pack item(s) left out because they do not fit "
+                   "this project; 'kpispec validate' lists them", err=True)
+    return project
 
 
 _path_option = click.option("--project", "-p", "path", default=".", show_default=True,

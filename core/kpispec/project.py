@@ -287,32 +287,55 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
                     sources.append((file, f"{pack}:{file.relative_to(pack_path)}", pack))
     for file in _spec_files(root, settings.paths or None):
         sources.append((file, _display(file), "project"))
+    pack_files: dict[str, str] = {}  # display name -> pack
+    pack_warnings: list[str] = []
     for file, display, origin in sources:
+        if origin != "project":
+            pack_files[display] = origin
         try:
             root_node = load_yaml(file, display, context)
         except SpecError as exc:
-            errors.append(exc)
+            (_pack_problem(pack_warnings, origin, exc) if origin != "project" else errors.append(exc))
             continue
         if root_node is None:
             continue
         found = schema_errors(root_node, schema, display)
-        errors += found
         for err in found:
             item = _path_tuple(err)
             skip.add((display, item[:2] if len(item) >= 2 else ()))
+            (_pack_problem(pack_warnings, origin, err) if origin != "project" else errors.append(err))
         if (display, ()) not in skip:
             documents.append(Document(display, root_node, origin))
     metric_types = {name: (r.item, r.plugin) for name, r in registry.metric_types.items()}
-    models, metrics, overrides, build_errors = build(documents, settings, metric_types, skip)
+    # A pack item that does not fit this project (say the project overrides a model the
+    # pack's metric reads, with other columns) is left out with a warning: the user did
+    # not write it. Leaving one out can break others, so repeat until nothing changes.
+    while True:
+        models, metrics, overrides, build_errors = build(documents, settings, metric_types, skip)
+        from_packs = [e for e in build_errors if e.location and e.location.file in pack_files]
+        if not from_packs:
+            break
+        for err in from_packs:
+            assert err.location is not None
+            item = _path_tuple(err)
+            if len(item) >= 2:
+                skip.add((err.location.file, item[:2]))
+            else:  # not about one item: leave the whole file out
+                documents = [d for d in documents if d.file != err.location.file]
+            _pack_problem(pack_warnings, pack_files[err.location.file], err)
     errors += build_errors
     if not errors:
         errors += _lint(registry, models, metrics)
     if errors:
         raise SpecErrors(errors)
-    warnings = tuple(str(p) for p in registry.problems)
+    warnings = tuple(str(p) for p in registry.problems) + tuple(pack_warnings)
     files = tuple(d.file for d in documents) + ((settings_file,) if settings_file else ())
     return Project(root=root, settings=settings, models=models, metrics=metrics, files=files,
                    overrides=overrides, warnings=warnings)
+
+
+def _pack_problem(warnings: list[str], pack: str, error: SpecError) -> None:
+    warnings.append(f"pack {pack!r}: left out: {error.render()}")
 
 
 def _path_tuple(error: SpecError) -> tuple[Any, ...]:

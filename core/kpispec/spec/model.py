@@ -78,6 +78,7 @@ class Model:
     primary_key: tuple[str, ...] = ()
     time: str | None = None
     columns: tuple[str, ...] | None = None
+    column_exprs: Mapping[str, exp.Expr] = field(default_factory=dict)  # columns defined as expressions
     lifecycle: tuple[str, str | None] | None = None  # (start column, end column or None)
     dimensions: Mapping[str, Dimension] = field(default_factory=dict)
     joins: tuple[Join, ...] = ()

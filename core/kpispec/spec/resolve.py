@@ -88,6 +88,11 @@ class Resolver:
             raise ResolveError(f"unknown column {name!r} of model {model!r}",
                                suggest(name, m.columns) or
                                "Declare it under the model's columns")
+        if name in m.column_exprs:  # a column renamed or computed: over the table's own columns
+            physical = m.column_exprs[name].copy()
+            for col in physical.find_all(exp.Column):
+                col.set("table", exp.to_identifier(model))
+            return Resolved(physical)
         return Resolved(exp.column(name, table=model))
 
     def dimension(self, model: str, name: str, *, through_joins: bool = True) -> Resolved:

@@ -45,6 +45,26 @@ class _Item:
         return locate(self.doc.root, self.path + sub, self.doc.file)
 
 
+def _refine(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """A pack model refined by a project model: fields replaced, named lists merged by name."""
+    merged = dict(base)
+    if "table" in over or "sql" in over:  # a new relation: the pack's one goes
+        merged.pop("table", None)
+        merged.pop("sql", None)
+    for key, value in over.items():
+        if key in ("dimensions", "columns", "joins") and key in base:
+            field_name = "model" if key == "joins" else "name"
+
+            def name_of(entry: Any, _field: str = field_name) -> Any:
+                return entry if isinstance(entry, str) else entry.get(_field)
+
+            replaced = {name_of(e): e for e in value}
+            merged[key] = [replaced.pop(name_of(e), e) for e in base[key]] + list(replaced.values())
+        else:
+            merged[key] = value
+    return merged
+
+
 def _labels(value: Any) -> dict[str, str]:
     if isinstance(value, str):
         return {"en": value}
@@ -89,6 +109,8 @@ class _Builder:
                         continue
                     if prior is not None:
                         overrides.setdefault(item.name, []).append(prior.doc.origin)
+                        if kind == "model" and not spec.get("replace", False):
+                            item = _Item(kind, item.name, _refine(prior.spec, spec), doc, path)
                     table[item.name] = item
         return models, metrics, overrides
 
@@ -99,8 +121,22 @@ class _Builder:
         for name, item in items.items():
             spec = item.spec
             columns = None
+            column_exprs: dict[str, exp.Expr] = {}
             if "columns" in spec:
                 columns = tuple(c if isinstance(c, str) else c["name"] for c in spec["columns"])
+                for i, c in enumerate(spec["columns"]):
+                    if isinstance(c, Mapping) and "expr" in c:
+                        try:
+                            column_exprs[c["name"]] = parse_snippet(
+                                c["expr"], dialect, item.loc("columns", i, "expr"))
+                        except SpecError as exc:
+                            self.errors.append(exc)
+            if "table" not in spec and "sql" not in spec:
+                self.errors.append(SpecError(
+                    "a model needs 'table' or 'sql'", item.loc(),
+                    "Give the table it reads, or a SELECT as 'sql' (a model that refines an "
+                    "installed pack's model of the same name may leave both out)"))
+                continue
             try:
                 if "sql" in spec:
                     relation: exp.Expr = exp.Subquery(
@@ -136,7 +172,7 @@ class _Builder:
             lifecycle = spec.get("lifecycle")
             self.models[name] = Model(
                 name=name, relation=relation, primary_key=pk, time=spec.get("time"),
-                columns=columns,
+                columns=columns, column_exprs=column_exprs,
                 lifecycle=(lifecycle["start"], lifecycle.get("end")) if lifecycle else None,
                 dimensions=dims, joins=joins, labels=_labels(spec.get("label")),
                 description=spec.get("description", ""), origin=item.doc.origin,
@@ -326,7 +362,16 @@ class _Builder:
             where = item.loc("expr") if "expr" in item.spec else item.loc()
             input_specs = list(item.spec.get("inputs") or ())
             for ref in metric.refs:
-                if ref not in items and ref not in self.broken:
+                if ref in self.broken:
+                    # The metric it uses was left out (its own error is reported): so is this
+                    # one. For a pack's metric, say why; the user's own load fails anyway.
+                    self.metrics.pop(name, None)
+                    self.broken.add(name)
+                    if item.doc.origin != "project":
+                        self.errors.append(SpecError(f"uses metric {ref!r}, which was left out",
+                                                     where))
+                    break
+                if ref not in items:
                     at = next((item.loc("inputs", i, "metric") for i, spec in enumerate(input_specs)
                                if spec.get("metric") == ref), where)
                     self.errors.append(SpecError(

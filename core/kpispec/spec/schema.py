@@ -115,7 +115,7 @@ def _describe(error: Any) -> tuple[str, str]:
                 "Write '<N> day|week|month|quarter|year', e.g. '1 year'")
     if validator == "pattern":
         return f"{instance!r} is not a valid name (letters, digits and underscores, not starting with a digit)", ""
-    if validator == "oneOf" and isinstance(instance, dict) and {"table", "sql"} <= set(instance):
+    if validator == "not" and isinstance(instance, dict) and {"table", "sql"} <= set(instance):
         return "give either 'table' or 'sql', not both", ""
     if validator == "oneOf" and isinstance(instance, dict) and not ({"table", "sql"} & set(instance)):
         return "a model needs 'table' or 'sql'", "Give the table it reads, or a SELECT as 'sql'"
