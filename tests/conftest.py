@@ -19,3 +19,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_golden(request: pytest.FixtureRequest) -> bool:
     """True when the run was started with ``--update-golden``."""
     return bool(request.config.getoption("--update-golden"))
+
+
+#: Plugins that add specs to every project. Tests run without them unless they ask for
+#: them with the ``crm_pack`` fixture, so a project's expected output does not change when
+#: the catalog does.
+PACK_PLUGINS = "crm"
+
+
+@pytest.fixture(autouse=True)
+def _no_packs_by_default(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kpispec import plugins
+
+    wanted = "" if "crm_pack" in request.fixturenames else PACK_PLUGINS
+    monkeypatch.setenv("KPISPEC_BLOCK_PLUGINS", wanted)  # subprocesses see it too
+    plugins.reset()
+
+
+@pytest.fixture
+def crm_pack() -> None:
+    """Load the CRM catalog pack (blocked by default in tests)."""

@@ -12,7 +12,7 @@ from kpispec import plugins
 @pytest.fixture
 def fresh_plugins(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """A plugin manager loaded from scratch for this test, and reset after it."""
-    for var in ("KPISPEC_LOAD_PLUGINS", "KPISPEC_BLOCK_PLUGINS", "KPISPEC_TRACE_PLUGINS"):
+    for var in ("KPISPEC_LOAD_PLUGINS", "KPISPEC_TRACE_PLUGINS"):  # BLOCK: see tests/conftest.py
         monkeypatch.delenv(var, raising=False)
     plugins.reset()
     try:
