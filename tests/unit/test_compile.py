@@ -139,3 +139,23 @@ def test_percentile_refused_where_no_exact_aggregate(make_project: Callable[...,
     with pytest.raises(kpispec.UnsupportedDialectFeature) as info:
         kpispec.load_project(root, packs=False).compile(["p50"], dialect=dialect)
     assert str(info.value).startswith(f"metric 'p50' cannot be compiled for dialect {dialect!r}")
+
+
+@pytest.mark.parametrize("dialect, expected", [
+    ("mysql", "TIMESTAMPDIFF(SECOND, deals.created_at, deals.closed_at) / 86400.0"),
+    ("bigquery", "DATETIME_DIFF(deals.closed_at, deals.created_at, SECOND) / 86400.0"),
+    ("oracle", "((CAST(deals.closed_at AS DATE) - CAST(deals.created_at AS DATE)) * 86400) / 86400.0"),
+    ("clickhouse", "dateDiff('second', deals.created_at, deals.closed_at) / 86400.0"),
+    ("sqlite", "(JULIANDAY(deals.closed_at) - JULIANDAY(deals.created_at)) * 86400.0"),
+    ("duckdb", "DATE_DIFF('SECOND', deals.created_at, deals.closed_at) / 86400.0"),
+])
+def test_seconds_between_timestamps_per_dialect(make_project: Callable[..., Path], dialect: str,
+                                                expected: str) -> None:
+    root = make_project({"s.yaml": DEALS + """
+  - name: cycle_days
+    type: simple
+    measure: {model: deals, agg: avg, expr: "date_diff('second', created_at, closed_at) / 86400.0",
+              time: closed_at}
+"""})
+    sql = kpispec.load_project(root, packs=False).compile(["cycle_days"], dialect=dialect, pretty=False).sql
+    assert expected in sql

@@ -148,6 +148,7 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
     if modify:
         tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
                                                    query.start, query.end, dialect))
+    tree = dialects.portable(tree, dialect)
     tree = _quote_where_needed(tree, dialect)
     try:
         sql = tree.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)

@@ -24,6 +24,7 @@ __all__ = [
     "dialect_name",
     "instant",
     "null_safe_eq",
+    "portable",
     "query_settings",
     "select_constant",
     "timestamp_literal",
@@ -182,6 +183,39 @@ def instant(day: exp.Expr, dialect: str) -> exp.Expr:
     if dialect == "bigquery":
         return exp.cast(day, exp.DataType.Type.DATETIME)
     return exp.cast(day, exp.DataType.Type.TIMESTAMP)
+
+
+#: Seconds between two timestamps where sqlglot's spelling of a seconds difference is
+#: wrong (MySQL's DATEDIFF counts days; Oracle has no DATEDIFF; BigQuery's naive
+#: timestamps are DATETIMEs; ClickHouse wants the unit quoted).
+_SECONDS_BETWEEN = {
+    "mysql": "TIMESTAMPDIFF(SECOND, __a, __b)",
+    "bigquery": "DATETIME_DIFF(__b, __a, SECOND)",
+    "oracle": "(CAST(__b AS DATE) - CAST(__a AS DATE)) * 86400",
+}
+
+
+def portable(tree: exp.Expr, dialect: str) -> exp.Expr:
+    """Rewrite constructs of the user's snippets whose sqlglot spelling is wrong in ``dialect``."""
+    template = _SECONDS_BETWEEN.get(dialect)
+    if template is None and dialect != "clickhouse":
+        return tree
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, (exp.DateDiff, exp.TimestampDiff, exp.DatetimeDiff)):
+            return node
+        unit = node.args.get("unit")
+        if unit is None or unit.name.upper() != "SECOND":
+            return node
+        later, earlier = node.this, node.expression
+        if dialect == "clickhouse":
+            return exp.Anonymous(this="dateDiff",
+                                 expressions=[exp.Literal.string("second"), earlier, later])
+        assert template is not None
+        seconds = _fill(dialect, template, a=earlier, b=later)
+        return exp.paren(seconds) if isinstance(seconds, exp.Binary) else seconds
+
+    return tree.transform(fix, copy=False)
 
 
 def query_settings(select: exp.Select, dialect: str) -> exp.Select:
