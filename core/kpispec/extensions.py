@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TextIO
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TextIO
+
+from sqlglot import exp
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    from sqlglot import exp
 
     from kpispec.errors import SpecError
 
@@ -23,12 +24,29 @@ __all__ = [
     "Lowered",
     "MetricInfo",
     "MetricType",
+    "PeriodStart",
     "SinkContext",
     "SinkType",
     "SinkWriter",
     "SourceType",
     "SourceURL",
 ]
+
+
+class PeriodStart(exp.Expression, exp.Func):
+    """The first day of the query-grain period holding ``this``, ``periods`` periods later.
+
+    For metric types' measure filters, e.g. "still active at the end of the period
+    three periods after the one a customer signed up in"::
+
+        exp.GTE(this=exp.column("churned_at"),
+                expression=PeriodStart(this=exp.column("signed_up_at"),
+                                       periods=exp.Literal.number(4)))
+
+    The compiler spells it per dialect, for the grain of each query.
+    """
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "periods": False}
 
 
 @dataclass(frozen=True)
@@ -49,6 +67,11 @@ class Lowered:
     #: Extra names usable in ``expr``: name → {"metric": NAME, "offset": "1 year"} —
     #: that metric's value ``offset`` earlier.
     inputs: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: Further result columns, named ``<metric>__<key>``, each an expression like ``expr``
+    #: (step counts of a funnel, the ages of a cohort table…).
+    columns: Mapping[str, exp.Expr] = field(default_factory=dict)
+    #: Display format of an extra column (``percent``…), when it is not the metric's own.
+    column_formats: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,6 +103,9 @@ class LowerContext:
     metric: str
     parse: Callable[[str], exp.Expr]
     settings: Any = None
+    #: The project's models by name (:class:`kpispec.spec.model.Model`: ``lifecycle``,
+    #: ``time``, ``columns``…), for types that derive measures from a model's shape.
+    models: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

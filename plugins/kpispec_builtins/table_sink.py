@@ -191,7 +191,8 @@ def _columns(schema: pa.Schema, context: SinkContext) -> list[_Column]:
         elif "__" in name and name.split("__", 1)[0] in metrics:
             base, suffix = name.split("__", 1)
             metric = metrics[base]
-            fmt = "percent" if suffix in _PERCENT_SUFFIXES else getattr(metric, "format", None)
+            fmt = getattr(metric, "column_formats", {}).get(suffix) or (
+                "percent" if suffix in _PERCENT_SUFFIXES else getattr(metric, "format", None))
             shown = suffix.replace("_pct", " %").replace("_", " ")
             header = f"{metric_label(metric, context.lang)} ({shown})"
             columns.append(_Column(name, header, "metric", fmt, True))

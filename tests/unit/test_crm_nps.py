@@ -429,8 +429,10 @@ def test_crm_pack_brings_the_catalog(crm_pack: ModuleType, tmp_path: Path) -> No
     assert project.metrics["nps"].type == "nps"
     assert project.metrics["nps"].origin == "crm"
     assert len(project.models) == 15
-    catalog = [m for m in project.metrics.values() if not m.meta.get("helper")]
+    catalog = [m for m in project.metrics.values()
+               if not m.meta.get("helper") and not m.meta.get("extra")]
     assert len(catalog) == 36
+    assert project.metrics["customer_retention_cohorts"].type == "cohort_retention"
     for metric in project.metrics.values():
         assert set(metric.labels) == {"en", "ro", "pl", "it", "zh", "ru"}, metric.name
         assert metric.description and metric.format, metric.name

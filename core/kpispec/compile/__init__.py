@@ -157,7 +157,8 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
                                         construct=str(exc).splitlines()[0]) from None
     except Exception as exc:  # sqlglot raising anything else is a construct it cannot render
         raise CompileError(f"cannot render the query for dialect {dialect!r}: {exc}") from None
-    columns = ("period", *[d.replace(".", "__") for d in query.dimensions], *query.metrics)
+    columns = ("period", *[d.replace(".", "__") for d in query.dimensions],
+               *[out.name for out in plan.outputs])
     return CompiledQuery(sql, tree, dialect, query, tuple(metrics[m] for m in query.metrics),
                          columns)
 

@@ -121,8 +121,9 @@ class _Planner:
         return alias
 
     def expand(self, name: str, filters: tuple[exp.Expr, ...], stack: tuple[str, ...],
-               offset: Offset = NO_OFFSET) -> exp.Expr:
-        """The metric's expression with every measure replaced by a scan column reference."""
+               offset: Offset = NO_OFFSET, tree: exp.Expr | None = None) -> exp.Expr:
+        """The metric's expression (or ``tree``, one of its extra columns) with every
+        measure replaced by a scan column reference."""
         metric = self.metrics[name]
         if name in stack:
             raise CompileError(f"metrics reference each other in a cycle: {' -> '.join(stack + (name,))}")
@@ -144,7 +145,7 @@ class _Planner:
                     return replacements[key].copy()
             return node
 
-        return metric.expr.copy().transform(swap, copy=False)
+        return (tree if tree is not None else metric.expr).copy().transform(swap, copy=False)
 
     def measure_ref(self, metric: str, role: str, measure: Measure,
                     filters: tuple[exp.Expr, ...], offset: Offset = NO_OFFSET) -> exp.Expr:
@@ -263,6 +264,9 @@ def build_plan(models: Mapping[str, Model], metrics: Mapping[str, Metric], query
     if len(set(query.dimensions)) != len(query.dimensions):
         raise QueryError("a dimension is named twice in --by")
     planner = _Planner(models, metrics, query)
-    outputs = tuple(Output(name, planner.expand(name, (), ()), metrics[name])
-                    for name in query.metrics)
+    outputs = tuple(
+        Output(name if key is None else f"{name}__{key}",
+               planner.expand(name, (), (), tree=tree), metrics[name])
+        for name in query.metrics
+        for key, tree in [(None, None), *metrics[name].columns.items()])
     return Plan(query, planner.scans(), outputs, models)

@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from kpispec.compile import dialects
 from kpispec.compile.plan import Aggregate, Plan, Scan
+from kpispec.extensions import PeriodStart
 from kpispec.spec.model import Offset
 
 __all__ = ["build_select", "period_count", "period_start"]
@@ -336,7 +337,20 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
     select = select.order_by(*[exp.Ordered(this=o, nulls_first=False) for o in order], copy=False)
     for name, body in ctes:
         select = select.with_(name, as_=body, copy=False)
-    return dialects.query_settings(select, dialect)
+    spelled = select.transform(lambda node: _period_start(node, plan.query.grain, dialect), copy=False)
+    assert isinstance(spelled, exp.Select)
+    return dialects.query_settings(spelled, dialect)
+
+
+def _period_start(node: exp.Expr, grain: str, dialect: str) -> exp.Expr:
+    """Spell a metric type's :class:`~kpispec.PeriodStart` for this grain and dialect."""
+    if not isinstance(node, PeriodStart):
+        return node
+    start = dialects.truncate(node.this, grain, dialect)
+    periods = node.args.get("periods")
+    if periods is None or (isinstance(periods, exp.Literal) and periods.this == "0"):
+        return start
+    return dialects.add_periods(start, periods, grain, dialect)
 
 
 def _safe_division(tree: exp.Expr) -> exp.Expr:

@@ -168,6 +168,8 @@ class Metric:
     expr: exp.Expr
     refs: tuple[str, ...] = ()  # metrics this one depends on (inputs resolved)
     inputs: Mapping[str, MetricInput] = field(default_factory=dict)
+    columns: Mapping[str, exp.Expr] = field(default_factory=dict)  # extra <name>__<key> outputs
+    column_formats: Mapping[str, str] = field(default_factory=dict)
     labels: Mapping[str, str] = field(default_factory=dict)
     description: str = ""
     format: str | None = None

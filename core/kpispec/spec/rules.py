@@ -233,7 +233,8 @@ class _Builder:
                                      else _item.loc())
 
             try:
-                lowered = metric_type.lower(spec, LowerContext(dialect, name, parse, self.settings))
+                lowered = metric_type.lower(spec, LowerContext(dialect, name, parse, self.settings,
+                                                               self.models))
             except SpecError as exc:
                 if exc.location is None or not exc.location.file:
                     exc = SpecError(exc.message, item.loc(), exc.hint)
@@ -280,14 +281,17 @@ class _Builder:
             if not ok:
                 continue
             refs = []
-            for column in lowered.expr.find_all(exp.Column):
+            trees = [lowered.expr, *lowered.columns.values()]
+            for column in (c for tree in trees for c in tree.find_all(exp.Column)):
                 if column.table or column.name not in measures:
                     ref = column.sql()
                     refs.append(inputs[ref].metric if ref in inputs else ref)
             refs += [i.metric for i in inputs.values()]
             self.metrics[name] = Metric(
                 name=name, type=type_name, measures=measures, expr=lowered.expr,
-                refs=tuple(dict.fromkeys(refs)), inputs=inputs, labels=_labels(spec.get("label")),
+                refs=tuple(dict.fromkeys(refs)), inputs=inputs, columns=dict(lowered.columns),
+                column_formats=dict(lowered.column_formats),
+                labels=_labels(spec.get("label")),
                 description=spec.get("description", ""), format=spec.get("format"),
                 grain=spec.get("grain"), filter=metric_filter, meta=spec.get("meta", {}),
                 spec=spec, origin=item.doc.origin, location=item.loc())
