@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from kpispec.errors import SpecError
 
 __all__ = [
+    "AddDays",
     "Connection",
     "LintRule",
     "LowerContext",
@@ -25,6 +26,7 @@ __all__ = [
     "MetricInfo",
     "MetricType",
     "PeriodStart",
+    "RowExists",
     "SinkContext",
     "SinkType",
     "SinkWriter",
@@ -47,6 +49,25 @@ class PeriodStart(exp.Expression, exp.Func):
     """
 
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "periods": False}
+
+
+class RowExists(exp.Expression, exp.Func):
+    """True when the model ``this`` has a row, seen as ``alias``, where ``expression`` holds.
+
+    For metric types that relate a row to rows of another model without a many-to-one
+    join (a visitor who later became a lead…). ``expression`` qualifies that model's
+    columns with ``alias`` and the outer row's with its own model's name; it may hold
+    further :class:`RowExists` for chains. Rendered as a correlated
+    ``EXISTS (SELECT 1 FROM <model> AS <alias> WHERE …)``.
+    """
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "alias": True, "expression": True}
+
+
+class AddDays(exp.Expression, exp.Func):
+    """The timestamp ``this`` plus ``days`` days (a time window), spelled per dialect."""
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "days": True}
 
 
 @dataclass(frozen=True)

@@ -433,6 +433,7 @@ def test_crm_pack_brings_the_catalog(crm_pack: ModuleType, tmp_path: Path) -> No
                if not m.meta.get("helper") and not m.meta.get("extra")]
     assert len(catalog) == 36
     assert project.metrics["customer_retention_cohorts"].type == "cohort_retention"
+    assert project.metrics["visitor_to_won_deal_funnel"].type == "funnel"
     for metric in project.metrics.values():
         assert set(metric.labels) == {"en", "ro", "pl", "it", "zh", "ru"}, metric.name
         assert metric.description and metric.format, metric.name

@@ -19,6 +19,7 @@ from sqlglot import exp
 
 __all__ = [
     "DIALECTS",
+    "add_days",
     "add_periods",
     "date_literal",
     "dialect_name",
@@ -144,6 +145,23 @@ def add_periods(start: exp.Expr, count: exp.Expr, grain: str,
         return _fill(dialect, templates[unit], x=start, n=n)
     added = exp.DateAdd(this=start, expression=n, unit=exp.var(unit.upper()))
     return exp.cast(added, exp.DataType.Type.DATE)
+
+
+_ADD_DAYS = {  # to a timestamp, keeping its time of day
+    "sqlite": "DATETIME(__x, '+' || __n || ' days')",
+    "bigquery": "DATETIME_ADD(__x, INTERVAL __n DAY)",
+    "oracle": "__x + NUMTODSINTERVAL(__n, 'DAY')",
+}
+
+
+def add_days(timestamp: exp.Expr, days: exp.Expr, dialect: str) -> exp.Expr:
+    """``timestamp`` plus ``days`` days, still a timestamp (time of day kept)."""
+    template = _ADD_DAYS.get(dialect)
+    if template is not None:
+        return _fill(dialect, template, x=timestamp, n=days)
+    if dialect in ("spark", "databricks"):  # DATE_ADD would return a DATE there
+        return exp.Anonymous(this="TIMESTAMPADD", expressions=[exp.var("DAY"), days, timestamp])
+    return exp.DateAdd(this=timestamp, expression=days, unit=exp.var("DAY"))
 
 
 def date_literal(value: dt.date, dialect: str) -> exp.Expr:

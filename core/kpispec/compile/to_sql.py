@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from kpispec.compile import dialects
 from kpispec.compile.plan import Aggregate, Plan, Scan
-from kpispec.extensions import PeriodStart
+from kpispec.extensions import AddDays, PeriodStart, RowExists
 from kpispec.spec.model import Offset
 
 __all__ = ["build_select", "period_count", "period_start"]
@@ -337,15 +337,26 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
     select = select.order_by(*[exp.Ordered(this=o, nulls_first=False) for o in order], copy=False)
     for name, body in ctes:
         select = select.with_(name, as_=body, copy=False)
-    spelled = select.transform(lambda node: _period_start(node, plan.query.grain, dialect), copy=False)
+    spelled = select.transform(lambda node: _metric_type_nodes(node, plan, dialect), copy=False)
     assert isinstance(spelled, exp.Select)
     return dialects.query_settings(spelled, dialect)
 
 
-def _period_start(node: exp.Expr, grain: str, dialect: str) -> exp.Expr:
-    """Spell a metric type's :class:`~kpispec.PeriodStart` for this grain and dialect."""
+def _metric_type_nodes(node: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
+    """Spell the nodes metric types may use (PeriodStart, AddDays, RowExists)."""
+    if isinstance(node, AddDays):
+        return dialects.add_days(node.this, node.args["days"], dialect)
+    if isinstance(node, RowExists):
+        model = plan.models[node.name]
+        # transform() does not visit what a replacement holds: spell nested nodes first.
+        condition = node.expression.transform(lambda n: _metric_type_nodes(n, plan, dialect))
+        related = (exp.select(exp.Literal.number(1))
+                   .from_(exp.alias_(model.relation.copy(), node.args["alias"].name, table=True))
+                   .where(condition))
+        return exp.Exists(this=related)
     if not isinstance(node, PeriodStart):
         return node
+    grain = plan.query.grain
     start = dialects.truncate(node.this, grain, dialect)
     periods = node.args.get("periods")
     if periods is None or (isinstance(periods, exp.Literal) and periods.this == "0"):

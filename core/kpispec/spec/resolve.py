@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from kpispec.extensions import RowExists
 from kpispec.spec.model import Join, Model
 from kpispec.spec.schema import suggest
 from sqlglot import exp
@@ -147,6 +148,8 @@ class Resolver:
         def visit(node: exp.Expr) -> exp.Expr:
             if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
                 return node
+            if node.find_ancestor(RowExists) is not None:
+                return node  # qualified by the metric type that built it
             resolved = self._column_ref(model, node, names)
             for j in resolved.joins:
                 if j not in joins:
