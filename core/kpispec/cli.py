@@ -192,7 +192,8 @@ def list_(path: str, lang: str, as_json: bool, variables: Sequence[str]) -> None
 
     table = Table(box=None, header_style="bold")
     for column in ("name", "type", "label", "models", "origin"):
-        table.add_column(column)
+        # Names are what people type: never cut them short; the rest may wrap.
+        table.add_column(column, no_wrap=column == "name", overflow="fold")
     for row in rows:
         table.add_row(row["name"], row["type"], row["label"], row["models"], row["origin"])
     Console(soft_wrap=True).print(table)
