@@ -154,16 +154,28 @@ def _query_options(fn: F) -> F:
 
 @main.command()
 @click.argument("path", default=".", type=click.Path())
+@click.option("--source", "-s", metavar="URL",
+              help="Also check every model's table and columns on this source's catalog.")
 @_var_option
 @handle_errors
-def validate(path: str, variables: Sequence[str]) -> None:
+def validate(path: str, source: str | None, variables: Sequence[str]) -> None:
     """Check a project: schema, names, references, joins and SQL snippets.
 
-    Every problem is reported as file:line:col: path: message.
+    Every problem is reported as file:line:col: path: message. With --source,
+    the tables and columns the models name are looked up on that source too.
     """
+    from kpispec.errors import SpecErrors
+
     project = _project(path, variables)
+    if source:
+        errors, warnings = project.check_source(source)
+        for warning in warnings:
+            click.echo(f"warning: {warning}", err=True)
+        if errors:
+            raise SpecErrors(errors)
+    checked = f", checked on {source}" if source else ""
     click.echo(f"ok: {len(project.models)} models, {len(project.metrics)} metrics "
-               f"in {len(project.files)} files")
+               f"in {len(project.files)} files{checked}")
 
 
 @main.command("list")

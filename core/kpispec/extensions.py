@@ -6,7 +6,7 @@ callback of a registration hook (see :mod:`kpispec.hookspecs`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TextIO
 
@@ -158,6 +158,10 @@ class Connection(Protocol):
 
     def close(self) -> None:
         """Release the connection."""
+
+    def describe(self, table: str) -> Sequence[str] | None:
+        """The column names of ``table`` (``[schema.]name`` as a model's ``table``), from the
+        source's catalog (information schema or equivalent); None when it does not exist."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from sqlglot import exp
+
 from kpispec.compile import CompiledQuery, Query, compile_query
+from kpispec.compile.guard import check_single_select
 from kpispec.errors import ExecutionError, KpispecError, Location, QueryError, SpecError, SpecErrors
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.spec.loader import load_yaml
@@ -164,6 +167,7 @@ class Project:
         except Exception as exc:
             raise ExecutionError(f"source {url} failed to connect: {type(exc).__name__}: {exc}") from None
         try:
+            check_single_select(compiled.sql, source_type.dialect)
             reader = connection.execute(compiled.sql, timeout=timeout)
         except KpispecError as exc:  # the source's own message already names the URL
             connection.close()
@@ -173,6 +177,49 @@ class Project:
             raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)} on {url}: "
                                  f"{type(exc).__name__}: {exc}") from None
         return compiled, reader, connection
+
+    def check_source(self, source: str | None = None) -> tuple[list[SpecError], list[str]]:
+        """Check every model's table and declared columns against a live source's catalog.
+
+        Returns the problems of the project's own models (errors, located at the model)
+        and of installed packs' models (warnings: a pack may cover tables you do not have).
+        """
+        url = parse_source_url(source or self.settings.source or "duckdb:///:memory:")
+        source_type = _source_type(url)
+        try:
+            connection = source_type.connect(url)
+        except KpispecError:
+            raise
+        except Exception as exc:
+            raise ExecutionError(f"source {url} failed to connect: {type(exc).__name__}: {exc}") from None
+        errors: list[SpecError] = []
+        warnings: list[str] = []
+        try:
+            for model in sorted(self.models.values(), key=lambda m: m.name):
+                if not isinstance(model.relation, exp.Table):
+                    continue  # a model's own SELECT: the source checks it when it runs
+                table = model.relation.sql(dialect=source_type.dialect)
+                found = connection.describe(".".join(p.name for p in model.relation.parts))
+                problems: list[str] = []
+                if found is None:
+                    problems.append(f"table {table!r} of model {model.name!r} does not exist on {url}")
+                else:
+                    live = {c.lower() for c in found}
+                    needed = [c for c in model.columns or () if c not in model.column_exprs]
+                    needed += [col.name for e in model.column_exprs.values()
+                               for col in e.find_all(exp.Column)]
+                    missing = sorted({c for c in needed if c.lower() not in live})
+                    if missing:
+                        problems.append(f"table {table!r} of model {model.name!r} on {url} has no "
+                                        f"column {', '.join(map(repr, missing))}")
+                for problem in problems:
+                    if model.origin == "project":
+                        errors.append(SpecError(problem, model.location))
+                    else:
+                        warnings.append(f"pack {model.origin!r}: {problem}")
+        finally:
+            connection.close()
+        return errors, warnings
 
     def run(self, metrics: Sequence[str], *, source: str | None = None,
             timeout: float | None = None, **options: Any) -> pa.Table:

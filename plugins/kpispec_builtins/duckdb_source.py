@@ -134,6 +134,21 @@ class DuckDBConnection:
             raise
         return pa.RecordBatchReader.from_batches(reader.schema, self._stream(reader, watchdog))
 
+    def describe(self, table: str) -> list[str] | None:
+        """Column names of ``table`` (``name`` or ``schema.name``), or None if it does not exist."""
+        import duckdb
+
+        schema, _, name = table.rpartition(".")
+        con = self.duckdb
+        try:
+            rows = con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_name = ? AND (? = '' OR table_schema = ?) ORDER BY ordinal_position",
+                [name, schema, schema]).fetchall()
+        except duckdb.Error as exc:
+            raise ExecutionError(f"reading the catalog of {self.label} failed: {exc}") from None
+        return [r[0] for r in rows] or None
+
     def close(self) -> None:
         """Cancel any pending timeout and close the connection; closing twice is harmless."""
         self._stop_watchdog()

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["kpispec.compile.dialects", "kpispec.spec.loader", "kpispec.spec.snippets",
+MODULES = ["kpispec.compile.dialects", "kpispec.compile.guard", "kpispec.spec.loader", "kpispec.spec.snippets",
            "kpispec.project"]
 
 
