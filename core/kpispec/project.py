@@ -227,10 +227,7 @@ class Project:
         compiled, reader, connection = self.execute(metrics, source=source, timeout=timeout,
                                                     **options)
         try:
-            return reader.read_all()
-        except Exception as exc:
-            raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)} on "
-                                 f"{parse_source_url(source or 'duckdb://')}: {exc}") from None
+            return pa_table(iter_batches(reader), reader.schema)
         finally:
             connection.close()
 
@@ -416,6 +413,13 @@ def _lint(registry: Any, models: Mapping[str, Model], metrics: Mapping[str, Metr
 class _LintView:
     models: Mapping[str, Model]
     metrics: Mapping[str, Metric]
+
+
+def pa_table(batches: Iterator[pa.RecordBatch], schema: pa.Schema) -> pa.Table:
+    """Collect batches into one Arrow table."""
+    import pyarrow as pa
+
+    return pa.Table.from_batches(list(batches), schema=schema)
 
 
 def iter_batches(reader: pa.RecordBatchReader) -> Iterator[pa.RecordBatch]:
