@@ -145,7 +145,11 @@ class SourceURL:
     def __str__(self) -> str:
         if self.password is None:
             return self.raw
-        return self.raw.replace(f":{self.password}@", ":***@", 1)
+        # Mask what the URL says, as written (it may be percent-encoded).
+        scheme, sep, rest = self.raw.partition("://")
+        userinfo, at, host = rest.partition("@")
+        user = userinfo.split(":", 1)[0]
+        return f"{scheme}{sep}{user}:***{at}{host}" if at else self.raw
 
 
 class Connection(Protocol):

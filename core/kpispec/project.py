@@ -224,7 +224,7 @@ class Project:
     def run(self, metrics: Sequence[str], *, source: str | None = None,
             timeout: float | None = None, **options: Any) -> pa.Table:
         """Run metrics on a source and return the result as an Arrow table."""
-        compiled, reader, connection = self.execute(metrics, source=source, timeout=timeout,
+        _, reader, connection = self.execute(metrics, source=source, timeout=timeout,
                                                     **options)
         try:
             return pa_table(iter_batches(reader), reader.schema)

@@ -198,3 +198,11 @@ def test_installed_command_runs_as_a_subprocess(project: Path, database: str) ->
     bad = subprocess.run([sys.executable, "-m", "kpispec", "compile", "nope", "-p", str(project)],
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and bad.stderr.startswith("error: unknown metric 'nope'")
+
+
+def test_source_url_masks_the_password_as_written() -> None:
+    from kpispec import parse_source_url
+
+    assert str(parse_source_url("postgresql://me:p%40ss@db:5432/crm?schema=x")) == \
+        "postgresql://me:***@db:5432/crm?schema=x"
+    assert str(parse_source_url("mysql://root@127.0.0.1/test")) == "mysql://root@127.0.0.1/test"

@@ -146,7 +146,7 @@ def test_percentile_refused_where_no_exact_aggregate(make_project: Callable[...,
     ("bigquery", "DATETIME_DIFF(deals.closed_at, deals.created_at, SECOND) / 86400.0"),
     ("oracle", "((CAST(deals.closed_at AS DATE) - CAST(deals.created_at AS DATE)) * 86400) / 86400.0"),
     ("clickhouse", "dateDiff('second', deals.created_at, deals.closed_at) / 86400.0"),
-    ("sqlite", "(JULIANDAY(deals.closed_at) - JULIANDAY(deals.created_at)) * 86400.0"),
+    ("sqlite", "CAST(STRFTIME('%s', deals.closed_at) AS INTEGER) - CAST(STRFTIME('%s', deals.created_at) AS INTEGER)"),
     ("duckdb", "DATE_DIFF('SECOND', deals.created_at, deals.closed_at) / 86400.0"),
 ])
 def test_seconds_between_timestamps_per_dialect(make_project: Callable[..., Path], dialect: str,

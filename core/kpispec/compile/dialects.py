@@ -204,9 +204,12 @@ def instant(day: exp.Expr, dialect: str) -> exp.Expr:
 
 
 #: Seconds between two timestamps where sqlglot's spelling of a seconds difference is
-#: wrong (MySQL's DATEDIFF counts days; Oracle has no DATEDIFF; BigQuery's naive
-#: timestamps are DATETIMEs; ClickHouse wants the unit quoted).
+#: wrong or inexact (MySQL's DATEDIFF counts days; Oracle has no DATEDIFF; BigQuery's
+#: naive timestamps are DATETIMEs; ClickHouse wants the unit quoted; SQLite below).
 _SECONDS_BETWEEN = {
+    # SQLite: julianday differences lose a second to floating error; epoch seconds are exact
+    # and, like DuckDB's date_diff, count whole-second boundaries.
+    "sqlite": "CAST(STRFTIME('%s', __b) AS INTEGER) - CAST(STRFTIME('%s', __a) AS INTEGER)",
     "mysql": "TIMESTAMPDIFF(SECOND, __a, __b)",
     "bigquery": "DATETIME_DIFF(__b, __a, SECOND)",
     "oracle": "(CAST(__b AS DATE) - CAST(__a AS DATE)) * 86400",

@@ -1,0 +1,397 @@
+"""The ``sqlite`` source: SQLite database files through the standard library's sqlite3.
+
+URLs follow the SQLAlchemy convention:
+
+* ``sqlite:///relative.db`` — a file relative to the working directory;
+* ``sqlite:////abs/path.db`` — an absolute path;
+* ``sqlite://`` or ``sqlite:///:memory:`` — an empty in-memory database (handy for
+  queries that read no table).
+
+Files are opened read-only (a ``file:…?mode=ro`` URI, plus ``PRAGMA query_only``),
+and a missing file is an error rather than a new empty database.
+
+SQLite has no column types in a result: a value is an integer, a real, text, a
+blob or NULL, row by row. :meth:`SQLiteConnection.execute` therefore infers each
+result column's Arrow type from its values — integers give ``int64``, numbers with
+any real among them ``float64``, text ``string``, blobs ``binary`` — and reads a
+column named ``period`` that holds ISO dates (``YYYY-MM-DD``, how kpispec's SQLite
+SQL spells a period start) as ``date32``, so results match the other engines.
+The types are fixed by the first batch in which each column has a value; a column
+with no value at all is ``null`` (``date32`` for ``period``).
+
+pyarrow is imported on first use only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
+
+from kpispec.errors import ExecutionError
+from kpispec.extensions import SourceType, SourceURL
+from kpispec.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    import pyarrow as pa
+
+__all__ = [
+    "DIALECT",
+    "ROWS_PER_BATCH",
+    "SQLiteConnection",
+    "connect",
+    "register_sources",
+]
+
+#: The sqlglot dialect SQLite speaks.
+DIALECT = "sqlite"
+#: Rows per Arrow record batch streamed out of :meth:`SQLiteConnection.execute`.
+ROWS_PER_BATCH = 50_000
+#: The result column read as a DATE when it holds ISO date text.
+PERIOD_COLUMN = "period"
+_MEMORY = ("", ":memory:")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
+
+
+@hookimpl
+def register_sources(register: Callable[..., None]) -> None:
+    """Register the ``sqlite`` source (scheme ``sqlite``, sqlglot dialect ``sqlite``)."""
+    register(
+        SourceType(
+            name="sqlite",
+            schemes=("sqlite",),
+            dialect=DIALECT,
+            connect=connect,
+            description="SQLite database files (stdlib sqlite3), opened read-only.",
+        )
+    )
+
+
+class SQLiteConnection:
+    """An open SQLite connection satisfying :class:`kpispec.Connection`.
+
+    Args:
+        con: the sqlite3 connection to wrap (it is closed by :meth:`close`).
+        label: how error messages name the database, usually ``str(url)``.
+    """
+
+    dialect: str = DIALECT
+
+    def __init__(self, con: sqlite3.Connection, label: str) -> None:
+        self._con: sqlite3.Connection | None = con
+        self.label = label
+        self._watchdog: _Watchdog | None = None
+        self._cursor: sqlite3.Cursor | None = None
+
+    def __repr__(self) -> str:
+        state = "closed" if self._con is None else "open"
+        return f"<SQLiteConnection {self.label} ({state})>"
+
+    def __enter__(self) -> SQLiteConnection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The underlying sqlite3 connection (read-only; for tests)."""
+        if self._con is None:
+            raise ExecutionError(f"the SQLite connection to {self.label} is closed")
+        return self._con
+
+    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
+        """Run one SELECT and stream its rows as Arrow record batches.
+
+        Args:
+            sql: the query, in SQLite's dialect; anything but one SELECT is refused.
+            timeout: seconds after which the query is interrupted; None waits forever.
+                The clock runs until the returned reader is exhausted.
+
+        Returns:
+            A ``pyarrow.RecordBatchReader`` of at most :data:`ROWS_PER_BATCH` rows a batch.
+
+        Raises:
+            ExecutionError: the query is not one SELECT, SQLite rejected or failed it,
+                or it timed out.
+            ValueError: ``timeout`` is not positive.
+        """
+        import sqlite3
+
+        import pyarrow as pa
+        from kpispec.compile.guard import check_single_select
+
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        check_single_select(sql, DIALECT)
+        con = self.sqlite
+        self._finish()  # a new query ends any stream still open on this connection
+        watchdog = _Watchdog(con, timeout) if timeout is not None else None
+        self._watchdog = watchdog
+        try:
+            cursor = con.cursor()
+            self._cursor = cursor
+            cursor.execute(sql)
+            names = [d[0] for d in cursor.description or ()]
+            batches = _batches(cursor, ROWS_PER_BATCH)
+            # Read ahead until every column has shown a value (or the rows ran out).
+            ahead: list[list[tuple[Any, ...]]] = []
+            kinds: list[str | None] = [None] * len(names)
+            for rows in batches:
+                ahead.append(rows)
+                _refine(kinds, names, rows)
+                if None not in kinds:
+                    break
+            schema = pa.schema([(name, _arrow_type(kind, name)) for name, kind in zip(names, kinds)])
+            first = [_to_batch(rows, schema, kinds, self.label) for rows in ahead]
+        except sqlite3.Error as exc:
+            self._finish()
+            raise self._error(exc, watchdog) from None
+        except BaseException:
+            self._finish()
+            raise
+        return pa.RecordBatchReader.from_batches(
+            schema, self._stream(first, batches, schema, kinds, watchdog))
+
+    def describe(self, table: str) -> list[str] | None:
+        """Column names of ``table`` (``name`` or ``schema.name``), or None if it does not exist."""
+        import sqlite3
+
+        schema, _, name = table.rpartition(".")
+        con = self.sqlite
+        try:
+            if schema:
+                rows = con.execute("SELECT name FROM pragma_table_info(?, ?) ORDER BY cid",
+                                   (name, schema)).fetchall()
+            else:
+                rows = con.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid",
+                                   (name,)).fetchall()
+        except sqlite3.OperationalError as exc:
+            if "unknown database" in str(exc):
+                return None
+            raise ExecutionError(f"reading the catalog of {self.label} failed: {_one_line(exc)}") from None
+        except sqlite3.Error as exc:
+            raise ExecutionError(f"reading the catalog of {self.label} failed: {_one_line(exc)}") from None
+        return [r[0] for r in rows] or None
+
+    def close(self) -> None:
+        """Cancel any pending timeout and close the connection; closing twice is harmless."""
+        self._finish()
+        con, self._con = self._con, None
+        if con is not None:
+            con.close()
+
+    # -- internals --------------------------------------------------------------------
+
+    def _stream(self, first: list[pa.RecordBatch], rest: Iterator[list[tuple[Any, ...]]],
+                schema: pa.Schema, kinds: Sequence[str | None],
+                watchdog: _Watchdog | None) -> Iterator[pa.RecordBatch]:
+        import sqlite3
+
+        try:
+            yield from first
+            for rows in rest:
+                if watchdog is not None and watchdog.fired:  # it fired between two fetches
+                    raise sqlite3.OperationalError("interrupted")
+                yield _to_batch(rows, schema, kinds, self.label)
+        except sqlite3.Error as exc:
+            raise self._error(exc, watchdog) from None
+        finally:
+            if watchdog is not None:
+                watchdog.stop()
+
+    def _finish(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.stop()
+            self._watchdog = None
+        cursor, self._cursor = self._cursor, None
+        if cursor is not None:
+            try:
+                cursor.close()
+            except Exception:  # closing a cursor of a closed connection
+                pass
+
+    def _error(self, exc: BaseException, watchdog: _Watchdog | None) -> ExecutionError:
+        if watchdog is not None and watchdog.fired:
+            return ExecutionError(
+                f"query timed out after {watchdog.timeout:g} s on {self.label}; "
+                "query a shorter range or fewer metrics, or allow a longer timeout"
+            )
+        return ExecutionError(f"SQLite query failed on {self.label}: {_one_line(exc)}")
+
+
+class _Watchdog:
+    """Interrupts a SQLite connection once ``timeout`` seconds pass, unless stopped first."""
+
+    def __init__(self, con: sqlite3.Connection, timeout: float) -> None:
+        self.timeout = timeout
+        self.fired = False
+        self._con = con
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._timer = threading.Timer(timeout, self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:  # never interrupt a query that started after stop()
+            if self._stopped:
+                return
+            self.fired = True
+            self._con.interrupt()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+        self._timer.cancel()
+
+
+def connect(url: SourceURL) -> SQLiteConnection:
+    """Open the SQLite database a ``sqlite://`` URL names, read-only.
+
+    Args:
+        url: the parsed URL; ``url.database`` is the path after the third slash.
+
+    Returns:
+        An open :class:`SQLiteConnection`.
+
+    Raises:
+        ExecutionError: the URL is malformed, the file does not exist, or it is not
+            a SQLite database.
+    """
+    import sqlite3
+
+    label = str(url)
+    if url.query:
+        raise ExecutionError(f"{label}: unknown query parameter {sorted(url.query)[0]!r}; "
+                             "a sqlite:// URL takes none")
+    if url.host:
+        raise ExecutionError(
+            f"{label}: a sqlite:// URL has no host; write sqlite:///{url.host}{url.database and '/'}"
+            f"{url.database} (three slashes) for a relative path or sqlite:////abs/path.db"
+        )
+    if url.database in _MEMORY:
+        target, uri = ":memory:", False
+    else:
+        path = os.path.abspath(os.path.expanduser(url.database))
+        if not os.path.exists(path):
+            raise ExecutionError(
+                f"SQLite database file {path!r} does not exist ({label}); check the path "
+                "(sqlite:///relative.db or sqlite:////absolute/path.db)"
+            )
+        if os.path.isdir(path):
+            raise ExecutionError(f"SQLite database {path!r} is a directory, not a file ({label})")
+        target, uri = f"file:{urllib.parse.quote(path)}?mode=ro", True
+    try:
+        # check_same_thread=False: the reader may be drained on another thread; the
+        # connection is used by one query at a time.
+        con = sqlite3.connect(target, uri=uri, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise ExecutionError(f"cannot open SQLite database {label}: {_one_line(exc)}") from None
+    try:
+        con.execute("PRAGMA query_only = ON")
+        con.execute("SELECT count(*) FROM sqlite_master").fetchone()  # "file is not a database"
+    except sqlite3.Error as exc:
+        con.close()
+        raise ExecutionError(f"cannot open SQLite database {label}: {_one_line(exc)}") from None
+    return SQLiteConnection(con, label)
+
+
+# -- rows to Arrow --------------------------------------------------------------------------
+
+
+def _batches(cursor: sqlite3.Cursor, size: int) -> Iterator[list[tuple[Any, ...]]]:
+    while True:
+        rows = cursor.fetchmany(size)
+        if not rows:
+            return
+        yield rows
+
+
+_RANK = {"int": 0, "float": 1}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return "bytes"
+
+
+def _refine(kinds: list[str | None], names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+    """Widen each column's kind (None: no value seen yet) by the values of ``rows``."""
+    for i, known in enumerate(kinds):
+        kind = known
+        period = names[i].lower() == PERIOD_COLUMN
+        for row in rows:
+            value = row[i]
+            if value is None:
+                continue
+            new = _kind(value)
+            if new == "str" and period and _ISO_DATE.match(value):
+                new = "date"
+            if kind is None or kind == new:
+                kind = new
+            elif kind in _RANK and new in _RANK:
+                kind = "float"
+            else:  # text and numbers (or blobs) mixed: SQLite's dynamic typing
+                kind = "str"
+        kinds[i] = kind
+
+
+def _arrow_type(kind: str | None, name: str) -> pa.DataType:
+    import pyarrow as pa
+
+    if kind is None:
+        return pa.date32() if name.lower() == PERIOD_COLUMN else pa.null()
+    return {"int": pa.int64(), "float": pa.float64(), "str": pa.string(),
+            "bytes": pa.binary(), "date": pa.date32()}[kind]
+
+
+def _to_batch(rows: Sequence[tuple[Any, ...]], schema: pa.Schema, kinds: Sequence[str | None],
+              label: str) -> pa.RecordBatch:
+    """``rows`` as a record batch of ``schema``, whose columns hold values of ``kinds``."""
+    import datetime as dt
+
+    import pyarrow as pa
+
+    seen: list[str | None] = [None] * len(kinds)
+    _refine(seen, schema.names, rows)
+    arrays = []
+    for i, (field, kind) in enumerate(zip(schema, kinds)):
+        found = seen[i]
+        if not (found is None or found == kind or kind == "str" or (kind, found) == ("float", "int")):
+            raise ExecutionError(
+                f"SQLite result column {field.name!r} on {label} holds {_KIND_NAMES[found]} "
+                f"after rows that made it {field.type}; cast it in the query to keep one type"
+            )
+        values = [row[i] for row in rows]
+        if kind == "date":
+            values = [None if v is None else dt.date.fromisoformat(v) for v in values]
+        elif kind == "str":
+            values = [v if v is None or isinstance(v, str) else _text(v) for v in values]
+        arrays.append(pa.array(values, type=field.type))
+    return pa.RecordBatch.from_arrays(arrays, schema=schema)
+
+
+_KIND_NAMES = {"int": "integers", "float": "reals", "str": "text", "bytes": "blobs",
+               "date": "ISO dates"}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(" ".join(line.split()) for line in str(exc).splitlines() if line.strip())
+    return text or type(exc).__name__
