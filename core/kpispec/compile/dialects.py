@@ -92,6 +92,12 @@ _ADD: dict[str, dict[str, str]] = {
         "day": "__x + __n",
         "month": "ADD_MONTHS(__x, __n)",
     },
+    # ClickHouse's Date wraps around silently past 2149: a spine of 10,000 months would
+    # come back with dates from 1970. Date32 does not wrap.
+    "clickhouse": {
+        "day": "addDays(toDate32(__x), __n)",
+        "month": "addMonths(toDate32(__x), __n)",
+    },
 }
 
 _STEP = {"day": ("day", 1), "week": ("day", 7), "month": ("month", 1),

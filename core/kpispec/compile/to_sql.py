@@ -316,9 +316,11 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
         assert keys is not None
         ctes.append(("dimension_keys", keys))
         key_table = "dimension_keys"
-    select = exp.select(exp.column(PERIOD, table="periods"))
+    # Every result column is aliased: some engines (ClickHouse) would otherwise name a
+    # qualified column "periods.period".
+    select = exp.select(exp.alias_(exp.column(PERIOD, table="periods"), PERIOD))
     for d in dims:
-        select = select.select(exp.column(d, table=key_table), copy=False)
+        select = select.select(exp.alias_(exp.column(d, table=key_table), d), copy=False)
     for out in plan.outputs:
         select = select.select(exp.alias_(_safe_division(out.expr), out.name), copy=False)
     select = select.from_("periods", copy=False)

@@ -57,14 +57,14 @@ WITH leads_by_created_at AS (
   ) AS scanned
 ), periods AS (
   SELECT
-    CAST(DATE_ADD(MONTH, numbers.n, bounds.first_period) AS Nullable(DATE)) AS period
+    addMonths(toDate32(bounds.first_period), numbers.n) AS period
   FROM bounds
   CROSS JOIN numbers
   WHERE
-    CAST(DATE_ADD(MONTH, numbers.n, bounds.first_period) AS Nullable(DATE)) <= bounds.last_period
+    addMonths(toDate32(bounds.first_period), numbers.n) <= bounds.last_period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(leads_by_created_at.leads_created, 0) AS leads_created
 FROM periods
 LEFT JOIN leads_by_created_at

@@ -62,7 +62,7 @@ WITH leads_by_created_at AS (
     CAST(DATEADD(MONTH, numbers.n, bounds.first_period) AS DATE) <= bounds.last_period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(leads_by_created_at.leads_created, 0) AS leads_created
 FROM periods
 LEFT JOIN leads_by_created_at

@@ -62,7 +62,7 @@ WITH leads_by_created_at AS (
     CAST(bounds.first_period + INTERVAL (numbers.n) MONTH AS DATE) <= bounds.last_period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(leads_by_created_at.leads_created, 0) AS leads_created
 FROM periods
 LEFT JOIN leads_by_created_at

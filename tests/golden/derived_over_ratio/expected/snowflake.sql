@@ -23,7 +23,7 @@ WITH deals_by_closed_at AS (
     CAST('2024-10-01' AS DATE) AS period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(deals_by_closed_at.win_rate__numerator, 0) * 100 / NULLIF(COALESCE(deals_by_closed_at.win_rate__denominator, 0), 0) AS win_rate,
   100 - (
     COALESCE(deals_by_closed_at.win_rate__numerator, 0) * 100 / NULLIF(COALESCE(deals_by_closed_at.win_rate__denominator, 0), 0)

@@ -27,7 +27,7 @@ WITH deals_by_closed_at AS (
     CAST('2024-10-01' AS DATE) AS period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   CAST(COALESCE(deals_by_closed_at.win_rate__numerator, 0) * 100 AS FLOAT) / NULLIF(COALESCE(deals_by_closed_at.win_rate__denominator, 0), 0) AS win_rate,
   100 - (
     CAST(COALESCE(deals_by_closed_at.win_rate__numerator, 0) * 100 AS FLOAT) / NULLIF(COALESCE(deals_by_closed_at.win_rate__denominator, 0), 0)

@@ -24,7 +24,7 @@ WITH orders_by_ordered_at AS (
     '2024-03-02' AS period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(orders_by_ordered_at.revenue, 0) AS revenue
 FROM periods
 LEFT JOIN orders_by_ordered_at

@@ -62,7 +62,7 @@ WITH orders_by_ordered_at AS (
     CAST(DATE_ADD(bounds.first_period, INTERVAL (numbers.n * 3) MONTH) AS DATE) <= bounds.last_period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(orders_by_ordered_at.revenue, 0) AS revenue
 FROM periods
 LEFT JOIN orders_by_ordered_at

@@ -57,14 +57,18 @@ WITH orders_by_ordered_at AS (
   ) AS scanned
 ), periods AS (
   SELECT
-    CAST(DATE_ADD(MONTH, numbers.n * 3, bounds.first_period) AS Nullable(DATE)) AS period
+    addMonths(toDate32(bounds.first_period), (
+      numbers.n * 3
+    )) AS period
   FROM bounds
   CROSS JOIN numbers
   WHERE
-    CAST(DATE_ADD(MONTH, numbers.n * 3, bounds.first_period) AS Nullable(DATE)) <= bounds.last_period
+    addMonths(toDate32(bounds.first_period), (
+      numbers.n * 3
+    )) <= bounds.last_period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(orders_by_ordered_at.revenue, 0) AS revenue
 FROM periods
 LEFT JOIN orders_by_ordered_at

@@ -82,7 +82,7 @@ WITH orders_by_ordered_at AS (
     ) || ' months') <= bounds.last_period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(orders_by_ordered_at.revenue, 0) AS revenue
 FROM periods
 LEFT JOIN orders_by_ordered_at

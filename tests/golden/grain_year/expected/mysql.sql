@@ -19,7 +19,7 @@ WITH orders_by_ordered_at AS (
     CAST('2024-01-01' AS DATE) AS period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(orders_by_ordered_at.revenue, 0) AS revenue
 FROM periods
 LEFT JOIN orders_by_ordered_at

@@ -45,8 +45,8 @@ WITH deals_by_created_at AS (
   FROM deals_by_created_at
 )
 SELECT
-  periods.period,
-  dimension_keys.customers__segment,
+  periods.period AS period,
+  dimension_keys.customers__segment AS customers__segment,
   COALESCE(deals_by_created_at.pipeline, 0) AS pipeline
 FROM periods
 LEFT JOIN dimension_keys

@@ -27,9 +27,9 @@ WITH sales_by_date AS (
   FROM sales_by_date
 )
 SELECT
-  periods.period,
-  dimension_keys.[group],
-  dimension_keys.[Channel],
+  periods.period AS period,
+  dimension_keys.[group] AS [group],
+  dimension_keys.[Channel] AS [Channel],
   COALESCE(sales_by_date.orders, 0) AS orders,
   COALESCE(sales_by_date.revenue, 0) AS revenue
 FROM periods

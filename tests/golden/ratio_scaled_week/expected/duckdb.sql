@@ -36,7 +36,7 @@ WITH deals_by_closed_at AS (
     CAST('2024-01-29' AS DATE) AS period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(deals_by_closed_at.close_rate__numerator, 0) * 100 / NULLIF(COALESCE(leads_by_created_at.close_rate__denominator, 0), 0) AS close_rate
 FROM periods
 LEFT JOIN deals_by_closed_at

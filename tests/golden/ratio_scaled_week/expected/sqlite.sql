@@ -35,7 +35,7 @@ WITH deals_by_closed_at AS (
     '2024-01-29' AS period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   CAST(COALESCE(deals_by_closed_at.close_rate__numerator, 0) * 100 AS REAL) / NULLIF(COALESCE(leads_by_created_at.close_rate__denominator, 0), 0) AS close_rate
 FROM periods
 LEFT JOIN deals_by_closed_at

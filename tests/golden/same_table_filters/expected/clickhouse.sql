@@ -58,14 +58,14 @@ WITH deals_by_closed_at AS (
   ) AS scanned
 ), periods AS (
   SELECT
-    CAST(DATE_ADD(MONTH, numbers.n, bounds.first_period) AS Nullable(DATE)) AS period
+    addMonths(toDate32(bounds.first_period), numbers.n) AS period
   FROM bounds
   CROSS JOIN numbers
   WHERE
-    CAST(DATE_ADD(MONTH, numbers.n, bounds.first_period) AS Nullable(DATE)) <= bounds.last_period
+    addMonths(toDate32(bounds.first_period), numbers.n) <= bounds.last_period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(deals_by_closed_at.deals_won, 0) AS deals_won,
   COALESCE(deals_by_closed_at.lost_amount, 0) AS lost_amount
 FROM periods

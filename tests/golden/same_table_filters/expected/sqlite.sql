@@ -63,7 +63,7 @@ WITH deals_by_closed_at AS (
     DATE(bounds.first_period, '+' || numbers.n || ' months') <= bounds.last_period
 )
 SELECT
-  periods.period,
+  periods.period AS period,
   COALESCE(deals_by_closed_at.deals_won, 0) AS deals_won,
   COALESCE(deals_by_closed_at.lost_amount, 0) AS lost_amount
 FROM periods

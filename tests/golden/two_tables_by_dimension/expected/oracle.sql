@@ -47,8 +47,8 @@ WITH deals_by_closed_at AS (
   FROM orders_by_ordered_at
 )
 SELECT
-  periods.period,
-  dimension_keys.region,
+  periods.period AS period,
+  dimension_keys.region AS region,
   COALESCE(deals_by_closed_at.won_revenue, 0) AS won_revenue,
   COALESCE(orders_by_ordered_at.order_revenue, 0) AS order_revenue
 FROM periods
