@@ -156,3 +156,31 @@ def test_every_engine_is_listed_as_a_source(crm_pack: None) -> None:
     schemes = {s for r in get_registry().sources.values() for s in r.item.schemes}
     assert {"duckdb", "sqlite", "postgresql", "mysql", "chdb"} <= schemes
     assert kpispec.parse_source_url("postgresql://u:secret@h/db").password == "secret"
+
+
+GRAIN_METRICS = ["close_rate", "win_rate", "avg_deal_size", "churn_rate", "crm_roi",
+                 "avg_resolution_hours", "purchase_frequency"]
+
+
+@pytest.mark.parametrize("grain, start, end", [
+    ("day", "2024-02-20", "2024-03-05"),      # across a leap day and a month boundary
+    ("week", "2023-12-18", "2024-02-05"),     # Monday weeks across a year boundary
+    ("quarter", "2023-02-15", "2024-11-15"),  # partial first and last quarters
+    ("year", None, None),
+])
+def test_grains_and_ranges_on_engine(grain: str, start: str | None, end: str | None,
+                                     engine: tuple[str, str], catalog_project: Any,
+                                     duckdb_url: str, crm_pack: None) -> None:
+    engine_name, url = engine
+    options = {"grain": grain, "start": start, "end": end}
+    # crm_roi compares with a year earlier: not a whole number of days or weeks
+    metrics = [m for m in GRAIN_METRICS if not (m == "crm_roi" and grain in ("day", "week"))]
+    got = catalog_project.run(metrics, source=url, **options).to_pylist()
+    want = catalog_project.run(metrics, source=duckdb_url, **options).to_pylist()
+    assert [r["period"] for r in got] == [r["period"] for r in want]
+    assert want, "the range holds no periods"
+    for mine, theirs in zip(got, want, strict=True):
+        for name in metrics:
+            expected = theirs[name]
+            assert mine[name] == (None if expected is None else pytest.approx(expected, rel=1e-9, abs=1e-9)), \
+                (engine_name, grain, mine["period"], name)
