@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 import kpispec
+import pytest
 from kpispec import _demo
+
 from tests.catalog import reference
 from tests.catalog import test_catalog as catalog
 
