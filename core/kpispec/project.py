@@ -19,6 +19,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 from sqlglot import exp
 
 from kpispec.compile import CompiledQuery, Query, compile_query
+from kpispec.compile.dialects import sqlglot_dialect
 from kpispec.compile.guard import check_single_select
 from kpispec.errors import ExecutionError, KpispecError, Location, QueryError, SpecError, SpecErrors
 from kpispec.extensions import SourceType, SourceURL
@@ -62,17 +63,23 @@ def parse_source_url(text: str) -> SourceURL:
     if "://" not in text:
         raise QueryError(f"--source {text!r} is not a URL",
                          hint="Write e.g. duckdb:///path/to/file.duckdb or postgresql://user@host/db")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # spark://local[4]: brackets that are not an IPv6 literal
+        parts = urlsplit(text.replace("[", "%5B").replace("]", "%5D"))
     scheme = parts.scheme.lower().split("+", 1)[0]
     path = parts.path.removeprefix("/")
+    host: str | None
     try:
-        port = parts.port
+        host, port = parts.hostname, parts.port
     except ValueError:
         raise QueryError(f"--source has an invalid port: {text!r}") from None
+    if host and "%5B" in host.upper():
+        host, port = unquote(parts.netloc.rpartition("@")[2]), None
     return SourceURL(raw=text, scheme=scheme,
                      username=unquote(parts.username) if parts.username else None,
                      password=unquote(parts.password) if parts.password is not None else None,
-                     host=parts.hostname, port=port, database=unquote(path),
+                     host=host, port=port, database=unquote(path),
                      query=dict(parse_qsl(parts.query)))
 
 
@@ -198,7 +205,7 @@ class Project:
             for model in sorted(self.models.values(), key=lambda m: m.name):
                 if not isinstance(model.relation, exp.Table):
                     continue  # a model's own SELECT: the source checks it when it runs
-                table = model.relation.sql(dialect=source_type.dialect)
+                table = model.relation.sql(dialect=sqlglot_dialect(source_type.dialect))
                 found = connection.describe(".".join(p.name for p in model.relation.parts))
                 problems: list[str] = []
                 if found is None:

@@ -75,6 +75,8 @@ ENGINES: dict[str, tuple[str, Callable[[Any, Path], tuple[str, Callable[[], None
     "postgres": ("psycopg", _postgres),
     "mysql": ("pymysql", _mysql),
     "chdb": ("chdb", _chdb),
+    "spark": ("pyspark", _spark),
+    "datafusion": ("datafusion", _datafusion),
 }
 
 
@@ -154,7 +156,7 @@ def test_every_engine_is_listed_as_a_source(crm_pack: None) -> None:
     from kpispec.plugins import get_registry
 
     schemes = {s for r in get_registry().sources.values() for s in r.item.schemes}
-    assert {"duckdb", "sqlite", "postgresql", "mysql", "chdb"} <= schemes
+    assert {"duckdb", "sqlite", "postgresql", "mysql", "chdb", "spark", "datafusion"} <= schemes
     assert kpispec.parse_source_url("postgresql://u:secret@h/db").password == "secret"
 
 

@@ -71,7 +71,8 @@ def _reserved(dialect: str) -> frozenset[str]:
     Only reserved words are quoted: quoting a lower-case name changes its meaning
     on engines that fold unquoted names to upper case (Snowflake, Oracle).
     """
-    words = getattr(sqlglot.Dialect.get_or_raise(dialect).generator_class, "RESERVED_KEYWORDS", None)
+    words = getattr(sqlglot.Dialect.get_or_raise(dialects.sqlglot_dialect(dialect)).generator_class,
+                    "RESERVED_KEYWORDS", None)
     if not words:
         words = sqlglot.Dialect.get_or_raise("duckdb").generator_class.RESERVED_KEYWORDS
     return frozenset(w.lower() for w in words) | _EXTRA_RESERVED.get(dialect, frozenset())
@@ -151,7 +152,8 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
     tree = dialects.portable(tree, dialect)
     tree = _quote_where_needed(tree, dialect)
     try:
-        sql = tree.sql(dialect=dialect, pretty=pretty, unsupported_level=ErrorLevel.RAISE)
+        sql = tree.sql(dialect=dialects.sqlglot_dialect(dialect), pretty=pretty,
+                       unsupported_level=ErrorLevel.RAISE)
     except UnsupportedError as exc:
         raise UnsupportedDialectFeature(metric=", ".join(query.metrics), dialect=dialect,
                                         construct=str(exc).splitlines()[0]) from None

@@ -28,6 +28,7 @@ __all__ = [
     "portable",
     "query_settings",
     "select_constant",
+    "sqlglot_dialect",
     "timestamp_literal",
     "truncate",
 ]
@@ -35,8 +36,11 @@ __all__ = [
 #: Output dialects kpispec supports and tests (golden SQL for each).
 DIALECTS = (
     "duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "redshift",
-    "spark", "databricks", "trino", "clickhouse", "tsql", "oracle",
+    "spark", "databricks", "trino", "clickhouse", "tsql", "oracle", "datafusion",
 )
+#: kpispec dialects that sqlglot has no dialect of its own for: rendered by the sqlglot
+#: dialect named here, with kpispec's own spellings where they differ (below).
+_RENDERED_AS = {"datafusion": "postgres"}
 _ALIASES = {"postgresql": "postgres", "mariadb": "mysql", "sqlserver": "tsql", "mssql": "tsql",
             "spark2": "spark", "presto": "trino"}
 
@@ -63,6 +67,9 @@ _TRUNCATE: dict[str, dict[str, str]] = {
         "quarter": "DATE_TRUNC(CAST(__x AS DATE), QUARTER)",
         "year": "DATE_TRUNC(CAST(__x AS DATE), YEAR)",
     },
+    # Spark's TRUNC knows no 'DAY' (it returns NULL for it).
+    "spark": {"day": "CAST(__x AS DATE)"},
+    "databricks": {"day": "CAST(__x AS DATE)"},
     "snowflake": {  # DATE_TRUNC('WEEK') would follow the session's WEEK_START
         "week": "DATEADD(DAY, 1 - DAYOFWEEKISO(__x), CAST(__x AS DATE))",
     },
@@ -98,6 +105,11 @@ _ADD: dict[str, dict[str, str]] = {
         "day": "addDays(toDate32(__x), __n)",
         "month": "addMonths(toDate32(__x), __n)",
     },
+    # DataFusion cannot multiply an interval by a number; it casts text to intervals.
+    "datafusion": {
+        "day": "__x + CAST(CONCAT(CAST(__n AS VARCHAR), ' days') AS INTERVAL)",
+        "month": "__x + CAST(CONCAT(CAST(__n AS VARCHAR), ' months') AS INTERVAL)",
+    },
 }
 
 _STEP = {"day": ("day", 1), "week": ("day", 7), "month": ("month", 1),
@@ -105,14 +117,23 @@ _STEP = {"day": ("day", 1), "week": ("day", 7), "month": ("month", 1),
 
 
 def dialect_name(dialect: str) -> str:
-    """The canonical sqlglot name of ``dialect`` (``postgresql`` → ``postgres``)."""
+    """The canonical kpispec name of ``dialect`` (``postgresql`` → ``postgres``)."""
     name = dialect.lower()
     return _ALIASES.get(name, name)
 
 
+def sqlglot_dialect(dialect: str) -> str:
+    """The sqlglot dialect that parses and renders kpispec's ``dialect``.
+
+    >>> sqlglot_dialect("datafusion"), sqlglot_dialect("snowflake")
+    ('postgres', 'snowflake')
+    """
+    return _RENDERED_AS.get(dialect, dialect)
+
+
 @cache
 def _template(dialect: str, text: str) -> exp.Expr:
-    return sqlglot.parse_one(text, read=dialect)
+    return sqlglot.parse_one(text, read=sqlglot_dialect(dialect))
 
 
 def _fill(dialect: str, text: str, **values: exp.Expr) -> exp.Expr:
@@ -157,6 +178,7 @@ _ADD_DAYS = {  # to a timestamp, keeping its time of day
     "sqlite": "DATETIME(__x, '+' || __n || ' days')",
     "bigquery": "DATETIME_ADD(__x, INTERVAL __n DAY)",
     "oracle": "__x + NUMTODSINTERVAL(__n, 'DAY')",
+    "datafusion": "__x + CAST(CONCAT(CAST(__n AS VARCHAR), ' days') AS INTERVAL)",
 }
 
 
@@ -224,6 +246,16 @@ _SECONDS_BETWEEN = {
 
 def portable(tree: exp.Expr, dialect: str) -> exp.Expr:
     """Rewrite constructs of the user's snippets whose sqlglot spelling is wrong in ``dialect``."""
+    if dialect in ("spark", "databricks"):
+        # 3600.0 is a DECIMAL in Spark SQL, and decimal division keeps a fixed scale:
+        # a fractional constant is meant as a double, as in every other engine.
+        def doubles(node: exp.Expr) -> exp.Expr:
+            if isinstance(node, exp.Literal) and node.is_number and "." in node.this \
+                    and not isinstance(node.parent, exp.Cast):
+                return exp.cast(node.copy(), exp.DataType.Type.DOUBLE)
+            return node
+
+        tree = tree.transform(doubles, copy=False)
     template = _SECONDS_BETWEEN.get(dialect)
     if template is None and dialect != "clickhouse":
         return tree

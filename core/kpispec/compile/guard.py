@@ -12,6 +12,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from kpispec.compile.dialects import sqlglot_dialect
 from kpispec.errors import ExecutionError
 
 __all__ = ["check_single_select"]
@@ -33,7 +34,7 @@ def check_single_select(sql: str, dialect: str) -> None:
     kpispec.errors.ExecutionError: refusing to run anything but one SELECT: 2 statements
     """
     try:
-        statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
+        statements = [s for s in sqlglot.parse(sql, read=sqlglot_dialect(dialect)) if s is not None]
     except (ParseError, TokenError) as exc:
         raise ExecutionError(f"refusing to run a query that does not parse as {dialect}: "
                              f"{str(exc).splitlines()[0]}") from None

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 import sqlglot
+from kpispec.compile.dialects import sqlglot_dialect
 from kpispec.errors import Location, SpecError
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
@@ -47,7 +48,7 @@ def _reject(message: str, where: Location, text: str) -> SpecError:
 def _parse(text: str, dialect: str) -> exp.Expr | str:
     """Parse and check one snippet; return the tree, or the reason it is refused."""
     try:
-        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
+        tokens = sqlglot.Dialect.get_or_raise(sqlglot_dialect(dialect)).tokenize(text)
     except (TokenError, ValueError) as exc:
         return f"cannot read SQL: {str(exc).splitlines()[0]}"
     for token in tokens:
@@ -58,7 +59,7 @@ def _parse(text: str, dialect: str) -> exp.Expr | str:
     if not tokens:
         return "empty expression"
     try:
-        statements = sqlglot.parse(text, read=dialect)
+        statements = sqlglot.parse(text, read=sqlglot_dialect(dialect))
     except (ParseError, TokenError) as exc:
         first = str(exc).splitlines()[0]
         return f"invalid SQL: {first}"
@@ -106,7 +107,7 @@ def parse_snippet(text: str, dialect: str, where: Location, *,
     tree = result.copy()
     if not allow_aggregates:
         for node in tree.find_all(exp.AggFunc):
-            raise _reject(f"aggregate {node.sql(dialect=dialect)!r} is not allowed here "
+            raise _reject(f"aggregate {node.sql(dialect=sqlglot_dialect(dialect))!r} is not allowed here "
                           "(measures aggregate with 'agg')", where, text)
     if check_column is not None:
         problems = [p for c in tree.find_all(exp.Column) if (p := check_column(c))]
@@ -119,7 +120,7 @@ def parse_snippet(text: str, dialect: str, where: Location, *,
 def parse_query(text: str, dialect: str, where: Location) -> exp.Query:
     """Parse a model's ``sql:`` (one SELECT, no comments) into a tree."""
     try:
-        tokens = sqlglot.Dialect.get_or_raise(dialect).tokenize(text)
+        tokens = sqlglot.Dialect.get_or_raise(sqlglot_dialect(dialect)).tokenize(text)
     except (TokenError, ValueError) as exc:
         raise SpecError(f"cannot read SQL: {str(exc).splitlines()[0]}", where) from None
     if any(t.comments for t in tokens):
@@ -127,7 +128,7 @@ def parse_query(text: str, dialect: str, where: Location) -> exp.Query:
     if sum(t.token_type == TokenType.SEMICOLON for t in tokens) > 0:
         raise SpecError("';' is not allowed: a model's sql is one SELECT", where)
     try:
-        statements = sqlglot.parse(text, read=dialect)
+        statements = sqlglot.parse(text, read=sqlglot_dialect(dialect))
     except (ParseError, TokenError) as exc:
         raise SpecError(f"invalid SQL: {str(exc).splitlines()[0]}", where) from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):

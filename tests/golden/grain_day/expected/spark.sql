@@ -1,13 +1,13 @@
 WITH orders_by_ordered_at AS (
   SELECT
-    CAST(TRUNC(orders.ordered_at, 'DAY') AS DATE) AS period,
+    CAST(orders.ordered_at AS DATE) AS period,
     SUM(orders.amount) AS revenue
   FROM orders AS orders
   WHERE
     orders.ordered_at >= CAST('2024-02-27 00:00:00' AS TIMESTAMP)
     AND orders.ordered_at < CAST('2024-03-03 00:00:00' AS TIMESTAMP)
   GROUP BY
-    CAST(TRUNC(orders.ordered_at, 'DAY') AS DATE)
+    CAST(orders.ordered_at AS DATE)
 ), periods AS (
   SELECT
     CAST('2024-02-27' AS DATE) AS period

@@ -1,0 +1,316 @@
+"""The ``datafusion`` source: Apache DataFusion, in process, over Parquet and CSV files.
+
+URLs follow the SQLAlchemy convention for paths:
+
+* ``datafusion:///relative/dir`` — a directory relative to the working directory;
+* ``datafusion:////abs/dir`` — an absolute path;
+* ``datafusion://`` — an empty session (no tables).
+
+Every ``*.parquet`` and ``*.csv`` file of the directory, and every sub-directory
+holding Parquet files (a partitioned dataset), becomes a table named after the
+file's stem or the sub-directory, with its case kept (``Sales.parquet`` is the
+table ``"Sales"``). CSV files need a header row; their column types are inferred.
+
+kpispec compiles for its ``datafusion`` dialect: DataFusion's SQL follows
+PostgreSQL, so sqlglot's ``postgres`` dialect writes it, with DataFusion's own
+spellings where they differ (period arithmetic: DataFusion cannot multiply an
+interval by a number). Results come back as Arrow: strings as ``string`` (not
+DataFusion's ``string_view``), integers as ``int64``, floats as ``float64``,
+decimals as ``float64``, timestamps as naive ``timestamp[us]`` (UTC), dates as
+``date32``.
+
+A running DataFusion query cannot be interrupted from Python. With a timeout,
+the query runs in a worker thread and :meth:`DataFusionConnection.execute`
+gives up once the timeout passes; the worker thread then finishes the query in
+the background (its result is thrown away) and keeps using CPU until it does.
+
+datafusion and pyarrow are imported on first use only.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kpispec.errors import ExecutionError
+from kpispec.extensions import SourceType, SourceURL
+from kpispec.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    import datafusion
+    import pyarrow as pa
+
+__all__ = [
+    "DIALECT",
+    "DataFusionConnection",
+    "connect",
+    "register_sources",
+]
+
+#: The kpispec dialect of DataFusion (written by sqlglot's postgres dialect, see
+#: :func:`kpispec.compile.dialects.sqlglot_dialect`).
+DIALECT = "datafusion"
+_INSTALL = "the DataFusion source needs the datafusion package: pip install 'kpispec[datafusion]'"
+
+
+@hookimpl
+def register_sources(register: Callable[..., None]) -> None:
+    """Register the ``datafusion`` source (scheme ``datafusion``, dialect ``datafusion``)."""
+    register(
+        SourceType(
+            name="datafusion",
+            schemes=("datafusion",),
+            dialect=DIALECT,
+            connect=connect,
+            description="Apache DataFusion in process: every Parquet/CSV file (or Parquet "
+            "sub-directory) of a directory is a table.",
+        )
+    )
+
+
+def _import_datafusion() -> Any:
+    try:
+        import datafusion
+    except ImportError:
+        raise ExecutionError(_INSTALL) from None
+    return datafusion
+
+
+class DataFusionConnection:
+    """A DataFusion session satisfying :class:`kpispec.Connection`.
+
+    Args:
+        ctx: the ``datafusion.SessionContext`` to query.
+        label: how error messages name the source, usually ``str(url)``.
+    """
+
+    dialect: str = DIALECT
+
+    def __init__(self, ctx: datafusion.SessionContext, label: str) -> None:
+        self._ctx: datafusion.SessionContext | None = ctx
+        self.label = label
+
+    def __repr__(self) -> str:
+        state = "closed" if self._ctx is None else "open"
+        return f"<DataFusionConnection {self.label} ({state})>"
+
+    def __enter__(self) -> DataFusionConnection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def context(self) -> datafusion.SessionContext:
+        """The underlying ``datafusion.SessionContext`` (for tests and for registering data)."""
+        if self._ctx is None:
+            raise ExecutionError(f"the DataFusion connection to {self.label} is closed")
+        return self._ctx
+
+    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
+        """Run one read-only SELECT and return its rows as Arrow record batches.
+
+        Args:
+            sql: the query, in DataFusion's (PostgreSQL-like) SQL.
+            timeout: seconds after which to give up; None waits forever. The query
+                itself goes on in a background thread until it ends (see the module doc).
+
+        Returns:
+            A ``pyarrow.RecordBatchReader`` over the collected result.
+
+        Raises:
+            ExecutionError: the query is not one SELECT, DataFusion rejected or failed
+                it, or it timed out.
+            ValueError: ``timeout`` is not positive.
+        """
+        import pyarrow as pa
+        from kpispec.compile.guard import check_single_select
+
+        check_single_select(sql, DIALECT)
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        ctx = self.context
+        if timeout is None:
+            table = self._collect(ctx, sql)
+        else:
+            table = self._collect_with_timeout(ctx, sql, timeout)
+        table = _normalize(table)
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+
+    def describe(self, table: str) -> list[str] | None:
+        """Column names of ``table`` (``name`` or ``schema.name``), or None if it does not exist."""
+        ctx = self.context
+        schema, _, _ = table.rpartition(".")
+        reference = ".".join(_quote(part) for part in table.split("."))
+        try:
+            if schema and "." not in schema and schema not in ctx.catalog().schema_names():
+                return None
+            if not ctx.table_exist(reference):
+                return None
+            return list(ctx.table(reference).schema().names)
+        except Exception as exc:  # DataFusion raises plain Exception/ValueError
+            raise ExecutionError(f"reading the catalog of {self.label} failed: "
+                                 f"{_one_line(exc)}") from None
+
+    def close(self) -> None:
+        """Forget the session; closing twice is harmless. A query still running in a
+        background thread after a timeout finishes on its own."""
+        self._ctx = None
+
+    # -- internals --------------------------------------------------------------------
+
+    def _collect(self, ctx: datafusion.SessionContext, sql: str) -> pa.Table:
+        try:
+            return ctx.sql(sql).to_arrow_table()
+        except Exception as exc:  # DataFusion raises plain Exception/ValueError
+            raise ExecutionError(f"DataFusion query failed on {self.label}: "
+                                 f"{_one_line(exc)}") from None
+
+    def _collect_with_timeout(self, ctx: datafusion.SessionContext, sql: str,
+                              timeout: float) -> pa.Table:
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                outcome["table"] = self._collect(ctx, sql)
+            except BaseException as exc:  # handed to the waiting thread
+                outcome["error"] = exc
+
+        worker = threading.Thread(target=work, name="kpispec-datafusion-query", daemon=True)
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise ExecutionError(
+                f"query timed out after {timeout:g} s on {self.label}; "
+                "query a shorter range or fewer metrics, or allow a longer timeout "
+                "(DataFusion finishes the abandoned query in the background)"
+            )
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["table"]
+
+
+def connect(url: SourceURL) -> DataFusionConnection:
+    """Open a DataFusion session over the directory a ``datafusion://`` URL names.
+
+    Args:
+        url: the parsed URL; ``url.database`` is the path after the third slash
+            (empty for a session without tables).
+
+    Returns:
+        An open :class:`DataFusionConnection`.
+
+    Raises:
+        ExecutionError: datafusion is not installed, the URL is malformed, the
+            directory does not exist, or a file cannot be registered.
+    """
+    label = str(url)
+    if url.query:
+        raise ExecutionError(f"{label}: a datafusion:// URL takes no query parameters; "
+                             "write datafusion:///path/to/dir")
+    if url.host:
+        raise ExecutionError(
+            f"{label}: a datafusion:// URL has no host; write datafusion:///{url.host}"
+            f"{url.database and '/'}{url.database} (three slashes) for a relative directory "
+            "or datafusion:////abs/dir"
+        )
+    datafusion = _import_datafusion()
+    try:
+        ctx = datafusion.SessionContext()
+    except Exception as exc:
+        raise ExecutionError(f"cannot start DataFusion for {label}: {_one_line(exc)}") from None
+    connection = DataFusionConnection(ctx, label)
+    if url.database:
+        _register_directory(connection, url.database)
+    return connection
+
+
+def _register_directory(connection: DataFusionConnection, directory: str) -> None:
+    """Register one table per Parquet/CSV file (or Parquet sub-directory) of ``directory``."""
+    root = os.path.abspath(os.path.expanduser(directory))
+    if not os.path.isdir(root):
+        problem = "is a file, not a directory" if os.path.exists(root) else "does not exist"
+        raise ExecutionError(f"directory {root!r} of {connection.label} {problem}")
+    ctx = connection.context
+    seen: dict[str, str] = {}
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        kind = _kind(entry)
+        if kind is None:
+            continue
+        name = os.path.splitext(entry.name)[0] if entry.is_file() else entry.name
+        if name in seen:
+            raise ExecutionError(
+                f"{connection.label}: {seen[name]!r} and {entry.name!r} would both become "
+                f"table {name!r}; rename or move one of them"
+            )
+        seen[name] = entry.name
+        try:
+            if kind == "csv":
+                ctx.register_csv(_quote(name), entry.path)
+            else:
+                ctx.register_parquet(_quote(name), entry.path)
+        except Exception as exc:  # DataFusion raises plain Exception/ValueError
+            raise ExecutionError(
+                f"cannot read {entry.path!r} as table {name!r} ({connection.label}): "
+                f"{_one_line(exc)}"
+            ) from None
+
+
+def _kind(entry: os.DirEntry[str]) -> str | None:
+    """``parquet`` or ``csv`` for a data file or Parquet directory, None for anything else."""
+    suffix = os.path.splitext(entry.name)[1].lower()
+    if entry.is_file():
+        return {".parquet": "parquet", ".csv": "csv"}.get(suffix)
+    if entry.is_dir() and any(name.endswith(".parquet")
+                              for _, _, files in os.walk(entry.path) for name in files):
+        return "parquet"
+    return None
+
+
+def _quote(name: str) -> str:
+    """``name`` as a quoted identifier, so DataFusion keeps its case."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _normalize(table: pa.Table) -> pa.Table:
+    """Cast result columns to the types every kpispec source returns (see the module doc)."""
+    import pyarrow.types as pt
+
+    for i, field in enumerate(table.schema):
+        target = _target_type(field.type)
+        if target != field.type:
+            # Nanosecond timestamps lose their last digits, as in every other source.
+            column = table.column(i).cast(target, safe=not pt.is_timestamp(field.type))
+            table = table.set_column(i, field.with_type(target), column)
+    return table
+
+
+def _target_type(t: pa.DataType) -> pa.DataType:
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if pt.is_string_view(t) or pt.is_large_string(t):
+        return pa.string()
+    if pt.is_binary_view(t) or pt.is_large_binary(t):
+        return pa.binary()
+    if pt.is_integer(t):
+        return pa.int64() if pt.is_signed_integer(t) or t.bit_width < 64 else t
+    if pt.is_floating(t) or pt.is_decimal(t):
+        return pa.float64()
+    if pt.is_timestamp(t):
+        return pa.timestamp("us")
+    if pt.is_date(t):
+        return pa.date32()
+    if pt.is_dictionary(t):
+        return _target_type(t.value_type)
+    return t
+
+
+def _one_line(exc: BaseException) -> str:
+    """DataFusion's message, on one line."""
+    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
+    return text or type(exc).__name__

@@ -1,0 +1,721 @@
+"""The ``spark`` source: Apache Spark SQL, on this machine or on a cluster (pyspark).
+
+URLs:
+
+* ``spark://local[N]`` — a Spark started in this process with N worker threads
+  (``local[*]``: one per core);
+* ``spark://local`` — the local Spark already running in this process, whatever
+  its thread count, or else a new ``local[*]``;
+* ``spark://HOST:PORT`` — the standalone cluster master at HOST (port 7077 by
+  default); this process is the driver;
+* ``sc://HOST:PORT`` — a Spark Connect server (``pip install 'pyspark[connect]'``);
+  Spark Connect parameters follow as in Spark (``sc://HOST:15002/;token=…``);
+* ``…/NAME`` — after the master, makes NAME the current database
+  (``spark://local[2]/crm``);
+* ``?path=DIR`` — every ``*.parquet`` file and Parquet sub-directory of DIR (a
+  directory this process and the executors see at the same path) becomes a
+  temporary view named after the file's stem or the sub-directory; ``*.csv``
+  files (with a header row; types inferred) too. A view is created when a query
+  (or ``describe``) first names it, since reading a file's schema takes Spark a
+  moment.
+
+Tables are otherwise those of the session catalog (the metastore, for a
+cluster that has one). Starting Spark takes seconds, so the module keeps one
+session per master and each connection opens a light child session on it
+(``newSession()``: its own temporary views and settings, shared executors);
+closing a connection drops its views but never stops Spark. Only one
+SparkContext can run in a process, so asking for a second master is an error
+until :func:`stop_sessions` stops the first. Every session runs in UTC
+(``spark.sql.session.timeZone``), so naive timestamps mean UTC as on every
+other source.
+
+Results come back as Arrow: integers as ``int64``, floats and decimals as
+``float64``, timestamps as naive ``timestamp[us]`` (UTC), dates as ``date32``.
+A timeout cancels the query's Spark jobs (tagged per query); Spark stops the
+tasks at its next interruption check and the connection stays usable.
+
+A Spark kpispec starts is quiet: the JVM logs only fatal messages (a local
+master gets its own log4j2 configuration through ``spark.driver.extraJavaOptions``),
+and pyspark's JSON log of every failed query is switched off — kpispec reports
+each failure as one message.
+
+pyspark and pyarrow are imported on first use only; the local JVM needs Java 17
+or later (``JAVA_HOME``, or ``java`` on ``PATH``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import re
+import shutil
+import tempfile
+import threading
+import uuid
+import warnings
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote
+
+from kpispec.errors import ExecutionError
+from kpispec.extensions import SourceType, SourceURL
+from kpispec.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+    from pyspark.sql import SparkSession
+
+__all__ = [
+    "DIALECT",
+    "SparkConnection",
+    "connect",
+    "master_url",
+    "register_sources",
+    "stop_sessions",
+]
+
+#: The sqlglot dialect Spark SQL speaks.
+DIALECT = "spark"
+#: Query parameters a ``spark://`` or ``sc://`` URL accepts.
+_QUERY_KEYS = frozenset({"path"})
+_INSTALL = "the Spark source needs pyspark: pip install 'kpispec[spark]'"
+_INSTALL_CONNECT = ("Spark Connect (sc://) needs pyspark with its connect extras: "
+                    "pip install 'pyspark[connect]'")
+#: Seconds between repeated cancellations once a query timed out (a job that only
+#: starts after the first cancellation is cancelled too).
+_CANCEL_EVERY = 0.2
+_LOCAL = re.compile(r"local(?:\[(?P<threads>[1-9][0-9]*|\*)\])?", re.IGNORECASE)
+_HOST = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+_LOG4J2 = """\
+# Spark (when run from Python) resets the root level to WARN at start-up and says so on
+# stderr unless the root is at WARN already; kpispec sets FATAL once Spark is up.
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = stderr
+appender.console.type = Console
+appender.console.name = stderr
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
+logger.hadoop.name = org.apache.hadoop
+logger.hadoop.level = error
+logger.utils.name = org.apache.spark.util.Utils
+logger.utils.level = error
+"""
+
+_lock = threading.RLock()
+#: master URL → the root session kpispec started (or found) for it.
+_sessions: dict[str, SparkSession] = {}
+_log_config: str | None = None
+
+
+@hookimpl
+def register_sources(register: Callable[..., None]) -> None:
+    """Register the ``spark`` source (schemes ``spark`` and ``sc``, sqlglot dialect ``spark``)."""
+    register(
+        SourceType(
+            name="spark",
+            schemes=("spark", "sc"),
+            dialect=DIALECT,
+            connect=connect,
+            description="Apache Spark SQL: spark://local[N] in this process, spark://HOST:7077 "
+            "for a cluster, sc://HOST:15002 for Spark Connect; ?path=DIR exposes Parquet "
+            "files as views.",
+        )
+    )
+
+
+class SparkConnection:
+    """A Spark session satisfying :class:`kpispec.Connection`.
+
+    Args:
+        session: the Spark session to query (a child of a shared root session;
+            it is never stopped by :meth:`close`).
+        label: how error messages name the source, usually ``str(url)``.
+    """
+
+    dialect: str = DIALECT
+
+    def __init__(self, session: SparkSession, label: str) -> None:
+        self._session: SparkSession | None = session
+        self.label = label
+        #: Temporary views this connection created (dropped by :meth:`close`).
+        self.views: list[str] = []
+        #: ``?path=`` files not yet registered as views: lower-case name → (name, path, kind).
+        self._files: dict[str, tuple[str, str, str]] = {}
+
+    def __repr__(self) -> str:
+        state = "closed" if self._session is None else "open"
+        return f"<SparkConnection {self.label} ({state})>"
+
+    def __enter__(self) -> SparkConnection:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def spark(self) -> SparkSession:
+        """The connection's ``SparkSession`` (for tests and for registering data)."""
+        if self._session is None:
+            raise ExecutionError(f"the Spark connection to {self.label} is closed")
+        return self._session
+
+    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
+        """Run one read-only SELECT and return its rows as Arrow record batches.
+
+        Args:
+            sql: the query, in Spark SQL.
+            timeout: seconds after which the query's Spark jobs are cancelled; None
+                waits forever.
+
+        Returns:
+            A ``pyarrow.RecordBatchReader`` over the collected result.
+
+        Raises:
+            ExecutionError: the query is not one SELECT, Spark rejected or failed it,
+                or it timed out.
+            ValueError: ``timeout`` is not positive.
+        """
+        import pyarrow as pa
+        from kpispec.compile.guard import check_single_select
+
+        check_single_select(sql, DIALECT)
+        if timeout is not None and not timeout > 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        session = self.spark
+        if self._files:
+            self._register(_table_names(sql))
+        errors = _spark_errors()
+        watchdog = _Watchdog(session, timeout) if timeout is not None else None
+        try:
+            table = _to_arrow(session.sql(sql))
+        except errors as exc:
+            if watchdog is not None and watchdog.fired:
+                raise ExecutionError(
+                    f"query timed out after {timeout:g} s on {self.label}; "
+                    "query a shorter range or fewer metrics, or allow a longer timeout"
+                ) from None
+            raise ExecutionError(f"Spark query failed on {self.label}: {_one_line(exc)}"
+                                 ) from None
+        finally:
+            if watchdog is not None:
+                watchdog.stop()
+        table = _normalize(table)
+        return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
+
+    def describe(self, table: str) -> list[str] | None:
+        """Column names of ``table`` (``name`` or ``database.name``), or None if it does not
+        exist, from the session catalog (temporary views included)."""
+        session = self.spark
+        if self._files:
+            self._register({table.lower()})
+        try:
+            if not session.catalog.tableExists(table):
+                return None
+            return [field.name for field in session.table(table).schema.fields]
+        except _spark_errors() as exc:
+            raise ExecutionError(f"reading the catalog of {self.label} failed: "
+                                 f"{_one_line(exc)}") from None
+
+    def close(self) -> None:
+        """Drop this connection's temporary views; closing twice is harmless.
+        The shared Spark session keeps running (see :func:`stop_sessions`)."""
+        session, self._session = self._session, None
+        if session is None:
+            return
+        views, self.views = self.views, []
+        for view in views:
+            try:
+                session.catalog.dropTempView(view)
+            except Exception:  # a stopped Spark has no views left to drop
+                break
+
+    def _register(self, names: set[str]) -> None:
+        """Register the ``?path=`` files among ``names`` (lower case) as temporary views.
+
+        Reading a Parquet file's schema takes Spark a moment, so views are created
+        when a query first names them rather than all at connect time.
+        """
+        session = self.spark
+        errors = _spark_errors()
+        for key in sorted(names & self._files.keys()):
+            name, path, kind = self._files.pop(key)
+            try:
+                if kind == "csv":
+                    frame = session.read.csv(path, header=True, inferSchema=True)
+                else:
+                    frame = session.read.parquet(path)
+                frame.createOrReplaceTempView(_quote(name))
+            except errors as exc:
+                raise ExecutionError(
+                    f"cannot read {path!r} as view {name!r} ({self.label}): {_one_line(exc)}"
+                ) from None
+            self.views.append(_quote(name))
+
+
+class _Watchdog:
+    """Cancels the Spark jobs of the current thread's query once ``timeout`` passes.
+
+    The jobs carry a tag unique to the query (a job tag on classic Spark, an
+    operation tag on Spark Connect); once the time is up the tag is cancelled
+    every :data:`_CANCEL_EVERY` seconds until the query returns, so that a job
+    the query starts after the first cancellation is cancelled as well.
+    """
+
+    def __init__(self, session: SparkSession, timeout: float) -> None:
+        self.timeout = timeout
+        self.fired = False
+        self._tag = f"kpispec-{uuid.uuid4().hex}"
+        self._done = threading.Event()
+        self._context = _context_of(session)
+        self._session = session
+        if self._context is None:  # Spark Connect
+            session.addTag(self._tag)
+            self._cancel: Callable[[], Any] = lambda: session.interruptTag(self._tag)
+        else:
+            sc = self._context
+            self._interrupt = sc.getLocalProperty("spark.job.interruptOnCancel")
+            if hasattr(sc, "addJobTag"):
+                sc.addJobTag(self._tag)
+                sc.setInterruptOnCancel(True)
+                self._cancel = lambda: sc.cancelJobsWithTag(self._tag)
+            else:  # pyspark < 3.5
+                sc.setJobGroup(self._tag, "kpispec query", interruptOnCancel=True)
+                self._cancel = lambda: sc.cancelJobGroup(self._tag)
+        self._thread = threading.Thread(target=self._run, name="kpispec-spark-timeout",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        if self._done.wait(self.timeout):
+            return
+        self.fired = True
+        while not self._done.is_set():
+            try:
+                self._cancel()
+            except Exception:  # Spark went away: the query fails by itself
+                return
+            self._done.wait(_CANCEL_EVERY)
+
+    def stop(self) -> None:
+        """Stop watching and take the tag off the thread (call it in the query's thread)."""
+        self._done.set()
+        self._thread.join()
+        try:
+            if self._context is None:
+                self._session.removeTag(self._tag)
+            elif hasattr(self._context, "removeJobTag"):
+                self._context.removeJobTag(self._tag)
+                self._context.setLocalProperty("spark.job.interruptOnCancel", self._interrupt)
+            else:
+                for key in ("spark.jobGroup.id", "spark.job.description"):
+                    self._context.setLocalProperty(key, None)
+                self._context.setLocalProperty("spark.job.interruptOnCancel", self._interrupt)
+        except Exception:  # Spark went away: nothing left to clean
+            pass
+
+
+def master_url(url: SourceURL) -> str:
+    """The Spark master a ``spark://`` or ``sc://`` URL names.
+
+    >>> from kpispec.extensions import SourceURL
+    >>> master_url(SourceURL(raw="spark://local[2]?path=data", scheme="spark"))
+    'local[2]'
+    >>> master_url(SourceURL(raw="spark://local", scheme="spark"))
+    'local[*]'
+    >>> master_url(SourceURL(raw="spark://spark-master/crm", scheme="spark"))
+    'spark://spark-master:7077'
+    >>> master_url(SourceURL(raw="sc://connect:15002/;user_id=me", scheme="sc"))
+    'sc://connect:15002/;user_id=me'
+
+    Raises:
+        ExecutionError: the URL names no master, or carries a user name or password.
+    """
+    scheme, netloc, path, _ = _split(url)
+    label = str(url)
+    if scheme == "sc":
+        if not netloc:
+            raise ExecutionError(f"{label}: name the Spark Connect server, e.g. sc://HOST:15002")
+        return f"sc://{netloc}{'/' + path if path else ''}"
+    if "@" in netloc:
+        raise ExecutionError(f"{label}: a spark:// master takes no user name or password")
+    local = _LOCAL.fullmatch(netloc)
+    if local is not None:
+        return f"local[{local.group('threads') or '*'}]"
+    host, _, port = netloc.partition(":")
+    if not _HOST.fullmatch(host) or (port and not port.isdigit()):
+        raise ExecutionError(
+            f"{label}: name the Spark master: spark://local[N] (N threads in this process), "
+            "spark://local (one thread per core) or spark://HOST:7077 (a standalone cluster)"
+        )
+    return f"spark://{host}:{port or 7077}"
+
+
+def connect(url: SourceURL) -> SparkConnection:
+    """Open a Spark session for a ``spark://`` or ``sc://`` URL.
+
+    Starts Spark (or connects to the master) on first use for a master, then
+    reuses it; registers the ``?path=`` directory's files as temporary views.
+
+    Raises:
+        ExecutionError: pyspark or Java is missing, the URL is malformed, Spark
+            did not start, the database does not exist, or a file cannot be read.
+    """
+    label = str(url)
+    scheme, netloc, path, query = _split(url)
+    unknown = sorted(set(query) - _QUERY_KEYS)
+    if unknown:
+        raise ExecutionError(
+            f"{label}: unknown query parameter {unknown[0]!r}; "
+            f"a {scheme}:// URL accepts only {', '.join(sorted(_QUERY_KEYS))}"
+        )
+    master = master_url(url)
+    database = "" if scheme == "sc" else path.strip("/")
+    root = _root_session(master, label, any_local=scheme == "spark" and netloc.lower() == "local")
+    errors = _spark_errors()
+    try:
+        session = root.newSession()
+    except errors:  # an older Spark Connect without newSession(): share the root session
+        session = root
+    try:
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+    except errors as exc:
+        raise ExecutionError(f"cannot configure the Spark session for {label}: "
+                             f"{_one_line(exc)}") from None
+    connection = SparkConnection(session, label)
+    try:
+        if database:
+            if not session.catalog.databaseExists(database):
+                raise ExecutionError(f"Spark database {database!r} does not exist ({label})")
+            session.catalog.setCurrentDatabase(database)
+        if "path" in query:
+            _register_directory(connection, query["path"])
+    except errors as exc:
+        connection.close()
+        raise ExecutionError(f"cannot open {label}: {_one_line(exc)}") from None
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def stop_sessions() -> None:
+    """Stop every Spark session this module started or adopted (tests; end of a notebook).
+
+    Connections still open on them fail from then on. The next :func:`connect`
+    starts Spark again.
+    """
+    with _lock:
+        sessions = list(_sessions.values())
+        _sessions.clear()
+    for session in sessions:
+        try:
+            session.stop()
+        except Exception:  # already stopped
+            pass
+
+
+# -- sessions ---------------------------------------------------------------------------
+
+
+def _root_session(master: str, label: str, *, any_local: bool = False) -> SparkSession:
+    """The shared session for ``master``, started on first use; with ``any_local``,
+    whichever local session is running."""
+    with _lock:
+        session = _sessions.get(master)
+        if session is not None and _alive(session):
+            return session
+        if any_local:
+            for other, running in _sessions.items():
+                if _LOCAL.fullmatch(other) and _alive(running):
+                    return running
+        _sessions.pop(master, None)
+        if master.startswith("sc://"):
+            session = _start_connect(master, label)
+        else:
+            for other, running in list(_sessions.items()):
+                if not other.startswith("sc://") and _alive(running):
+                    raise ExecutionError(
+                        f"cannot start Spark for {label}: this process already runs Spark with "
+                        f"master {other}, and Spark allows one per process; use the same master, "
+                        "or call kpispec_builtins.spark_source.stop_sessions() first"
+                    )
+            session = _start_classic(master, label, any_local=any_local)
+            master = session.sparkContext.master  # a local Spark found running may differ
+        _sessions[master] = session
+        return session
+
+
+def _start_classic(master: str, label: str, *, any_local: bool = False) -> SparkSession:
+    """Start Spark for ``master``, or adopt the SparkContext already running in the process
+    (a notebook's) when its master is the one asked for (any local one for ``any_local``)."""
+    pyspark = _import_pyspark()
+    from pyspark.sql import SparkSession
+
+    _quiet_pyspark()
+    active = pyspark.SparkContext._active_spark_context
+    if active is not None:
+        running = active.master
+        if running != master and not (any_local and _LOCAL.fullmatch(running)):
+            raise ExecutionError(
+                f"cannot start Spark for {label}: this process already runs Spark with master "
+                f"{running}, and Spark allows one per process; use spark://{running} or stop it"
+            )
+        # Adopted as it is: each connection sets its own time zone on its child session.
+        return SparkSession.builder.getOrCreate()
+    _check_java()
+    builder = (SparkSession.builder.master(master).appName("kpispec")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false"))
+    local = _LOCAL.fullmatch(master)
+    if local is not None:
+        threads = local.group("threads")
+        partitions = (os.cpu_count() or 2) if threads in (None, "*") else int(threads)
+        builder = (builder.config("spark.sql.shuffle.partitions", str(partitions))
+                   .config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1")
+                   .config("spark.driver.extraJavaOptions",
+                           f"-Dlog4j2.configurationFile=file:{_quiet_log_config()}"))
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # pyspark raises many kinds while starting
+        text = _one_line(exc)
+        if "JAVA_GATEWAY_EXITED" in text or "Java gateway" in text:
+            raise ExecutionError(
+                f"cannot start Spark for {label}: the Java process did not start ({text}); "
+                "Spark needs Java 17 or later: set JAVA_HOME to its installation"
+            ) from None
+        raise ExecutionError(f"cannot start Spark for {label}: {text}") from None
+    session.sparkContext.setLogLevel("FATAL")  # kpispec reports failures itself
+    return session
+
+
+def _start_connect(master: str, label: str) -> SparkSession:
+    _import_pyspark()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # about the pandas version
+            import pyspark.sql.connect.session  # noqa: F401 - checks grpcio and friends
+    except (ImportError, SystemExit):  # a half-imported pyspark.sql.connect can exit instead
+        raise ExecutionError(_INSTALL_CONNECT) from None
+    from pyspark.sql import SparkSession
+
+    _quiet_pyspark()
+    try:
+        builder = SparkSession.builder.remote(master)
+        # create() (pyspark 3.5+) opens a session on *this* server; getOrCreate() would
+        # return the process's default Connect session, whichever server it talks to.
+        session = builder.create() if hasattr(builder, "create") else builder.getOrCreate()
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+    except Exception as exc:  # gRPC and pyspark raise many kinds
+        raise ExecutionError(f"cannot connect to Spark Connect at {label}: "
+                             f"{_one_line(exc)}") from None
+    return session
+
+
+def _alive(session: SparkSession) -> bool:
+    if _context_of(session) is None:
+        return not getattr(session, "is_stopped", False)
+    return getattr(session.sparkContext, "_jsc", None) is not None
+
+
+def _context_of(session: SparkSession) -> Any:
+    """The session's SparkContext, or None on Spark Connect (which has none)."""
+    try:
+        return session.sparkContext
+    except Exception:  # Spark Connect raises on sparkContext
+        return None
+
+
+def _import_pyspark() -> Any:
+    try:
+        import pyspark
+        import pyspark.sql
+    except ImportError:
+        raise ExecutionError(_INSTALL) from None
+    return pyspark
+
+
+def _check_java() -> None:
+    """Fail clearly, before pyspark tries, when there is no Java to start Spark with."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home:
+        java = os.path.join(java_home, "bin", "java.exe" if os.name == "nt" else "java")
+        if not os.path.isfile(java):
+            raise ExecutionError(
+                f"the Spark source needs Java 17 or later, but JAVA_HOME={java_home!r} has no "
+                "bin/java: set JAVA_HOME to a Java installation"
+            )
+    elif shutil.which("java") is None:
+        raise ExecutionError(
+            "the Spark source needs Java 17 or later, and none was found: install a JDK "
+            "and set JAVA_HOME to it (or put java on PATH)"
+        )
+
+
+def _quiet_pyspark() -> None:
+    """Silence what pyspark prints on its own: kpispec reports failures itself.
+
+    pyspark 4 logs every failed query as JSON with a stack trace, and warns about
+    the installed pandas version when ``pyspark.testing.utils`` is first imported
+    (its type converters import it on first use, whether or not pandas is involved).
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        try:
+            import pyspark.testing.utils  # noqa: F401
+        except ImportError:
+            pass
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pyspark < 4 has no such loggers
+        return
+    for name in _QUERY_CONTEXT_LOGGERS:
+        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _quiet_log_config() -> str:
+    """A log4j2 configuration that lets only fatal JVM messages through (written once)."""
+    global _log_config
+    if _log_config is None:
+        directory = tempfile.mkdtemp(prefix="kpispec-spark-")
+        path = os.path.join(directory, "log4j2.properties")
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(_LOG4J2)
+        atexit.register(shutil.rmtree, directory, True)
+        _log_config = path
+    return _log_config
+
+
+# -- data -------------------------------------------------------------------------------
+
+
+def _register_directory(connection: SparkConnection, directory: str) -> None:
+    """List the Parquet/CSV files (and Parquet sub-directories) of ``directory`` as the
+    connection's views-to-be (registered by :meth:`SparkConnection._register`)."""
+    root = os.path.abspath(os.path.expanduser(directory))
+    if not os.path.isdir(root):
+        problem = "is a file, not a directory" if os.path.exists(root) else "does not exist"
+        raise ExecutionError(f"?path= directory {root!r} of {connection.label} {problem}")
+    files = connection._files
+    for entry in sorted(os.scandir(root), key=lambda e: e.name):
+        if entry.name.startswith("."):
+            continue
+        kind = _kind(entry)
+        if kind is None:
+            continue
+        name = os.path.splitext(entry.name)[0] if entry.is_file() else entry.name
+        key = name.lower()  # Spark's names are case-insensitive
+        if key in files:
+            raise ExecutionError(
+                f"?path={directory!r}: {os.path.basename(files[key][1])!r} and {entry.name!r} "
+                f"would both become view {name!r}; rename or move one of them"
+            )
+        files[key] = (name, entry.path, kind)
+
+
+def _kind(entry: os.DirEntry[str]) -> str | None:
+    """``parquet`` or ``csv`` for a data file or Parquet directory, None for anything else."""
+    suffix = os.path.splitext(entry.name)[1].lower()
+    if entry.is_file():
+        return {".parquet": "parquet", ".csv": "csv"}.get(suffix)
+    if entry.is_dir() and any(name.endswith(".parquet")
+                              for _, _, files in os.walk(entry.path) for name in files):
+        return "parquet"
+    return None
+
+
+def _quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _to_arrow(frame: Any) -> pa.Table:
+    """``DataFrame.toArrow()`` (pyspark 4), or the batches of ``_collect_as_arrow`` before."""
+    import pyarrow as pa
+
+    to_arrow = getattr(frame, "toArrow", None)
+    if to_arrow is not None:
+        return to_arrow()
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    batches = frame._collect_as_arrow()
+    return pa.Table.from_batches(batches, schema=to_arrow_schema(frame.schema))
+
+
+def _normalize(table: pa.Table) -> pa.Table:
+    """Cast result columns to the types every kpispec source returns (see the module doc)."""
+    for i, field in enumerate(table.schema):
+        target = _target_type(field.type)
+        if target != field.type:
+            table = table.set_column(i, field.with_type(target), table.column(i).cast(target))
+    return table
+
+
+def _target_type(t: pa.DataType) -> pa.DataType:
+    import pyarrow as pa
+    import pyarrow.types as pt
+
+    if pt.is_integer(t):
+        return pa.int64() if pt.is_signed_integer(t) or t.bit_width < 64 else t
+    if pt.is_floating(t) or pt.is_decimal(t):
+        return pa.float64()
+    if pt.is_timestamp(t):
+        return pa.timestamp("us")  # the session runs in UTC: naive UTC wall-clock time
+    if pt.is_date(t):
+        return pa.date32()
+    if pt.is_large_string(t):
+        return pa.string()
+    return t
+
+
+def _split(url: SourceURL) -> tuple[str, str, str, dict[str, str]]:
+    """(scheme, master part, path, query) of the raw URL.
+
+    Read from ``url.raw``, because ``local[N]`` is no host name a URL parser accepts.
+    """
+    scheme, _, rest = url.raw.partition("://")
+    rest = rest.partition("#")[0]
+    rest, _, query_text = rest.partition("?")
+    netloc, _, path = rest.partition("/")
+    return scheme.lower().split("+", 1)[0], netloc, unquote(path), dict(parse_qsl(query_text))
+
+
+def _table_names(sql: str) -> set[str]:
+    """Lower-case names of the tables ``sql`` reads without a database qualifier."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read=DIALECT)
+    return {t.name.lower() for t in tree.find_all(exp.Table) if not t.db and t.name}
+
+
+def _spark_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions pyspark and py4j raise for a failed query (and Arrow's, converting)."""
+    import pyarrow as pa
+    from pyspark.errors import PySparkException
+
+    errors: list[type[BaseException]] = [PySparkException, pa.ArrowException, ConnectionError]
+    try:
+        from py4j.protocol import Py4JError
+    except ImportError:  # Spark Connect only
+        pass
+    else:
+        errors.append(Py4JError)
+    return tuple(errors)
+
+
+_JAVA_CLASS = re.compile(r"^(?:[a-z_][\w$]*\.)+(?=[A-Z][\w$]*(?:Exception|Error)\b)")
+
+
+def _one_line(exc: BaseException) -> str:
+    """The first meaningful line of a pyspark or py4j error, without Java package names."""
+    for line in str(exc).splitlines():
+        line = line.strip()
+        if not line or line.startswith("An error occurred while calling"):
+            continue
+        line = _JAVA_CLASS.sub("", line.removeprefix(": ").strip())
+        return line.rstrip(";")
+    return type(exc).__name__

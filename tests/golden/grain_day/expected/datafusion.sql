@@ -1,0 +1,34 @@
+WITH orders_by_ordered_at AS (
+  SELECT
+    CAST(DATE_TRUNC('DAY', orders.ordered_at) AS DATE) AS period,
+    SUM(orders.amount) AS revenue
+  FROM orders AS orders
+  WHERE
+    orders.ordered_at >= CAST('2024-02-27 00:00:00' AS TIMESTAMP)
+    AND orders.ordered_at < CAST('2024-03-03 00:00:00' AS TIMESTAMP)
+  GROUP BY
+    CAST(DATE_TRUNC('DAY', orders.ordered_at) AS DATE)
+), periods AS (
+  SELECT
+    CAST('2024-02-27' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-02-28' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-02-29' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-02' AS DATE) AS period
+)
+SELECT
+  periods.period AS period,
+  COALESCE(orders_by_ordered_at.revenue, 0) AS revenue
+FROM periods
+LEFT JOIN orders_by_ordered_at
+  ON orders_by_ordered_at.period = periods.period
+ORDER BY
+  periods.period
