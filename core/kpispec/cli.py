@@ -324,9 +324,5 @@ def schema(for_settings: bool) -> None:
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
-def entry() -> None:  # pragma: no cover - console script shim for `python -m kpispec`
-    main()
-
-
 if __name__ == "__main__":  # pragma: no cover
     main()

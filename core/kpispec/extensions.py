@@ -192,7 +192,6 @@ class MetricInfo(Protocol):
 class SinkContext:
     """What a sink may want to know about the result it writes.
 
-    ``options`` holds sink-specific settings (from the sink URL's query string);
     ``stdout`` is the stream terminal output goes to.
     """
 
@@ -201,7 +200,6 @@ class SinkContext:
     grain: str = "month"
     lang: str = "en"
     stdout: TextIO | None = None
-    options: Mapping[str, str] = field(default_factory=dict)
 
 
 class SinkWriter(Protocol):

@@ -42,6 +42,8 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
+from kpispec_builtins._timeout import timed_out
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -145,11 +147,6 @@ def _convert(batch: pa.RecordBatch, schema: pa.Schema, label: str) -> pa.RecordB
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
 
-def _timed_out(timeout: float, label: str) -> ExecutionError:
-    return ExecutionError(
-        f"query timed out after {timeout:g} s on {label}; "
-        "query a shorter range or fewer metrics, or allow a longer timeout"
-    )
 
 
 def _code(text: str) -> int | None:
@@ -345,7 +342,7 @@ class ChdbConnection:
         self._resync()
         message = _one_line(exc)
         if timeout is not None and _code(message) in _TIMEOUT_CODES:
-            return _timed_out(timeout, self.label)
+            return timed_out(timeout, self.label)
         return ExecutionError(f"ClickHouse query failed on {self.label}: {message}")
 
 
@@ -600,21 +597,21 @@ class ClickHouseHTTPConnection:
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             if isinstance(reason, TimeoutError) and timeout is not None:
-                raise _timed_out(timeout, self.label) from None
+                raise timed_out(timeout, self.label) from None
             raise ExecutionError(f"cannot reach ClickHouse at {self.label}: "
                                  f"{_one_line(str(reason), self._secret)}") from None
 
     def _server_error(self, text: str, timeout: float | None) -> ExecutionError:
         message = _one_line(text, self._secret)
         if timeout is not None and _code(message) in _TIMEOUT_CODES:
-            return _timed_out(timeout, self.label)
+            return timed_out(timeout, self.label)
         return ExecutionError(f"ClickHouse query failed on {self.label}: {message}")
 
     def _broken_stream(self, exc: BaseException, response: Any,
                        timeout: float | None) -> ExecutionError:
         """An answer that stopped being Arrow: usually an exception the server appended."""
         if isinstance(exc, TimeoutError) and timeout is not None:
-            return _timed_out(timeout, self.label)
+            return timed_out(timeout, self.label)
         try:
             rest = response.read(65536)
         except Exception:
@@ -633,7 +630,7 @@ class ClickHouseHTTPConnection:
         try:
             while True:
                 if deadline is not None and timeout is not None and time.monotonic() > deadline:
-                    raise _timed_out(timeout, self.label)
+                    raise timed_out(timeout, self.label)
                 try:
                     batch = reader.read_next_batch()
                 except StopIteration:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import itertools
 import os
-import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING
 
 from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
+
+from kpispec_builtins._timeout import Watchdog, timed_out
 
 if TYPE_CHECKING:
     import duckdb
@@ -77,7 +78,7 @@ class DuckDBConnection:
     def __init__(self, con: duckdb.DuckDBPyConnection, label: str) -> None:
         self._con: duckdb.DuckDBPyConnection | None = con
         self.label = label
-        self._watchdog: _Watchdog | None = None
+        self._watchdog: Watchdog | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._con is None else "open"
@@ -118,7 +119,7 @@ class DuckDBConnection:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         con = self.duckdb
         self._stop_watchdog()  # a new query ends any stream still open on this connection
-        watchdog = _Watchdog(con, timeout) if timeout is not None else None
+        watchdog = Watchdog(timeout, con.interrupt) if timeout is not None else None
         self._watchdog = watchdog
         try:
             relation = con.sql(sql)
@@ -159,7 +160,7 @@ class DuckDBConnection:
     # -- internals --------------------------------------------------------------------
 
     def _stream(self, reader: pa.RecordBatchReader,
-                watchdog: _Watchdog | None) -> Iterator[pa.RecordBatch]:
+                watchdog: Watchdog | None) -> Iterator[pa.RecordBatch]:
         import duckdb
         import pyarrow as pa
 
@@ -176,39 +177,10 @@ class DuckDBConnection:
             self._watchdog.stop()
             self._watchdog = None
 
-    def _error(self, exc: BaseException, watchdog: _Watchdog | None) -> ExecutionError:
+    def _error(self, exc: BaseException, watchdog: Watchdog | None) -> ExecutionError:
         if watchdog is not None and watchdog.fired:
-            return ExecutionError(
-                f"query timed out after {watchdog.timeout:g} s on {self.label}; "
-                "query a shorter range or fewer metrics, or allow a longer timeout"
-            )
+            return timed_out(watchdog.timeout, self.label)
         return ExecutionError(f"DuckDB query failed on {self.label}: {_one_line(exc)}")
-
-
-class _Watchdog:
-    """Interrupts a DuckDB connection once ``timeout`` seconds pass, unless stopped first."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, timeout: float) -> None:
-        self.timeout = timeout
-        self.fired = False
-        self._con = con
-        self._lock = threading.Lock()
-        self._stopped = False
-        self._timer = threading.Timer(timeout, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        with self._lock:  # never interrupt a query that started after stop()
-            if self._stopped:
-                return
-            self.fired = True
-            self._con.interrupt()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-        self._timer.cancel()
 
 
 def connect(url: SourceURL) -> DuckDBConnection:

@@ -33,14 +33,16 @@ from __future__ import annotations
 import getpass
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from kpispec.compile import guard
 from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
+
+from kpispec_builtins._timeout import Watchdog, timed_out
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -157,14 +159,14 @@ class MySQLConnection:
         self.pymysql  # noqa: B018 (raises when closed)
         self._end_stream()  # a new query ends any stream still open on this connection
         con = self.pymysql
-        watchdog: _Watchdog | None = None
+        watchdog: Watchdog | None = None
         cursor = None
         try:
             self._set_limit(timeout)
             with con.cursor() as plain:
                 plain.execute("START TRANSACTION READ ONLY")
             if timeout is not None:
-                watchdog = _Watchdog(timeout, con.thread_id(), self._kill_params)
+                watchdog = Watchdog(timeout, partial(_kill_query, con.thread_id(), self._kill_params))
             cursor = con.cursor(SSCursor)
             cursor.execute(sql)
             schema = _schema(cursor)
@@ -264,25 +266,19 @@ class MySQLConnection:
         return _one_line(exc, self._secret)
 
     def _error(self, exc: BaseException, timeout: float | None,
-               watchdog: _Watchdog | None) -> ExecutionError:
+               watchdog: Watchdog | None) -> ExecutionError:
         code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None
         fired = watchdog is not None and watchdog.fired
         if timeout is not None and (fired or code in _TIMEOUT_CODES):
-            return self._timed_out(timeout)
+            return timed_out(timeout, self.label)
         return ExecutionError(f"MySQL query failed on {self.label}: {self._message(exc)}")
-
-    def _timed_out(self, timeout: float) -> ExecutionError:
-        return ExecutionError(
-            f"query timed out after {timeout:g} s on {self.label}; "
-            "query a shorter range or fewer metrics, or allow a longer timeout"
-        )
 
 
 class _Stream:
     """The rows of one query, read through an unbuffered cursor into record batches."""
 
     def __init__(self, owner: MySQLConnection, cursor: Any, schema: pa.Schema,
-                 watchdog: _Watchdog | None, timeout: float | None) -> None:
+                 watchdog: Watchdog | None, timeout: float | None) -> None:
         self._owner = owner
         self._cursor = cursor
         self._schema = schema
@@ -311,7 +307,7 @@ class _Stream:
                     break
             if self._watchdog is not None and self._watchdog.fired and self._timeout is not None:
                 # SLEEP() and a few others end early rather than fail when killed
-                raise owner._timed_out(self._timeout)
+                raise timed_out(self._timeout, owner.label)
         finally:
             self.finish()
 
@@ -345,41 +341,16 @@ class _Stream:
                 self._watchdog.stop()
 
 
-class _Watchdog:
-    """Kills the query of connection ``thread_id`` once ``timeout`` seconds pass, unless stopped."""
+def _kill_query(thread_id: int, params: dict[str, Any]) -> None:
+    """KILL QUERY the statement running on connection ``thread_id``, from a second connection."""
+    import pymysql
 
-    def __init__(self, timeout: float, thread_id: int, params: dict[str, Any]) -> None:
-        self.timeout = timeout
-        self.fired = False
-        self._thread_id = int(thread_id)
-        self._params = params
-        self._lock = threading.Lock()
-        self._stopped = False
-        self._timer = threading.Timer(timeout, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        with self._lock:  # stop() waits for a kill in progress: it never hits a later query
-            if self._stopped:
-                return
-            self.fired = True
-            try:
-                import pymysql
-
-                killer = pymysql.connect(**self._params)
-                try:
-                    with killer.cursor() as cursor:
-                        cursor.execute("KILL QUERY %s", (self._thread_id,))
-                finally:
-                    killer.close()
-            except Exception:  # the server-side limit still stops the query
-                pass
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-        self._timer.cancel()
+    killer = pymysql.connect(**params)
+    try:
+        with killer.cursor() as cursor:
+            cursor.execute("KILL QUERY %s", (int(thread_id),))
+    finally:
+        killer.close()
 
 
 def connect(url: SourceURL) -> MySQLConnection:

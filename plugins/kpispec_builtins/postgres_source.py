@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -37,6 +36,8 @@ from urllib.parse import quote
 from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
+
+from kpispec_builtins._timeout import Watchdog
 
 if TYPE_CHECKING:
     import psycopg
@@ -105,7 +106,7 @@ class PostgresConnection:
         self._con: psycopg.Connection[Any] | None = con
         self.label = label
         self._password = password
-        self._watchdog: _Watchdog | None = None
+        self._watchdog: Watchdog | None = None
         self._cursor: psycopg.ServerCursor[Any] | None = None
 
     def __repr__(self) -> str:
@@ -156,7 +157,7 @@ class PostgresConnection:
             if timeout is not None:
                 milliseconds = max(1, round(timeout * 1000))
                 con.execute("SELECT set_config('statement_timeout', %s, true)", (str(milliseconds),))
-                watchdog = _Watchdog(con, timeout)
+                watchdog = Watchdog(timeout, getattr(con, "cancel_safe", None) or con.cancel)
                 self._watchdog = watchdog
             cursor = con.cursor(name=f"kpispec_{os.getpid()}_{next(_cursor_names)}")
             self._cursor = cursor
@@ -204,7 +205,7 @@ class PostgresConnection:
     # -- internals --------------------------------------------------------------------
 
     def _stream(self, cursor: psycopg.ServerCursor[Any], first: pa.RecordBatch | None,
-                schema: pa.Schema, watchdog: _Watchdog | None) -> Iterator[pa.RecordBatch]:
+                schema: pa.Schema, watchdog: Watchdog | None) -> Iterator[pa.RecordBatch]:
         import psycopg
 
         try:
@@ -249,7 +250,7 @@ class PostgresConnection:
     def _message(self, exc: BaseException) -> str:
         return _one_line(exc, self._password)
 
-    def _error(self, exc: BaseException, watchdog: _Watchdog | None) -> ExecutionError:
+    def _error(self, exc: BaseException, watchdog: Watchdog | None) -> ExecutionError:
         import psycopg
 
         if (watchdog is not None and watchdog.fired) or isinstance(exc, psycopg.errors.QueryCanceled):
@@ -279,36 +280,6 @@ WHERE c.table_name = %(name)s
       LIMIT 1))
 ORDER BY c.ordinal_position
 """
-
-
-class _Watchdog:
-    """Cancels the running query once ``timeout`` seconds pass, unless stopped first."""
-
-    def __init__(self, con: psycopg.Connection[Any], timeout: float) -> None:
-        self.timeout = timeout
-        self.fired = False
-        self._con = con
-        self._lock = threading.Lock()
-        self._stopped = False
-        self._timer = threading.Timer(timeout, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        with self._lock:  # never cancel a query that started after stop()
-            if self._stopped:
-                return
-            self.fired = True
-            cancel = getattr(self._con, "cancel_safe", None) or self._con.cancel
-            try:
-                cancel()
-            except Exception:  # the connection closed meanwhile
-                pass
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-        self._timer.cancel()
 
 
 def connect(url: SourceURL) -> PostgresConnection:

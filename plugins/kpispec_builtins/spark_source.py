@@ -62,6 +62,8 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
+from kpispec_builtins._timeout import timed_out
+
 if TYPE_CHECKING:
     import pyarrow as pa
     from pyspark.sql import SparkSession
@@ -193,10 +195,7 @@ class SparkConnection:
             table = _to_arrow(session.sql(sql))
         except errors as exc:
             if watchdog is not None and watchdog.fired:
-                raise ExecutionError(
-                    f"query timed out after {timeout:g} s on {self.label}; "
-                    "query a shorter range or fewer metrics, or allow a longer timeout"
-                ) from None
+                raise timed_out(timeout, self.label) from None
             raise ExecutionError(f"Spark query failed on {self.label}: {_one_line(exc)}"
                                  ) from None
         finally:

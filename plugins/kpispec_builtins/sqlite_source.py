@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -34,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
+
+from kpispec_builtins._timeout import Watchdog, timed_out
 
 if TYPE_CHECKING:
     import sqlite3
@@ -85,7 +86,7 @@ class SQLiteConnection:
     def __init__(self, con: sqlite3.Connection, label: str) -> None:
         self._con: sqlite3.Connection | None = con
         self.label = label
-        self._watchdog: _Watchdog | None = None
+        self._watchdog: Watchdog | None = None
         self._cursor: sqlite3.Cursor | None = None
 
     def __repr__(self) -> str:
@@ -131,7 +132,7 @@ class SQLiteConnection:
         check_single_select(sql, DIALECT)
         con = self.sqlite
         self._finish()  # a new query ends any stream still open on this connection
-        watchdog = _Watchdog(con, timeout) if timeout is not None else None
+        watchdog = Watchdog(timeout, con.interrupt) if timeout is not None else None
         self._watchdog = watchdog
         try:
             cursor = con.cursor()
@@ -190,7 +191,7 @@ class SQLiteConnection:
 
     def _stream(self, first: list[pa.RecordBatch], rest: Iterator[list[tuple[Any, ...]]],
                 schema: pa.Schema, kinds: Sequence[str | None],
-                watchdog: _Watchdog | None) -> Iterator[pa.RecordBatch]:
+                watchdog: Watchdog | None) -> Iterator[pa.RecordBatch]:
         import sqlite3
 
         try:
@@ -216,39 +217,10 @@ class SQLiteConnection:
             except Exception:  # closing a cursor of a closed connection
                 pass
 
-    def _error(self, exc: BaseException, watchdog: _Watchdog | None) -> ExecutionError:
+    def _error(self, exc: BaseException, watchdog: Watchdog | None) -> ExecutionError:
         if watchdog is not None and watchdog.fired:
-            return ExecutionError(
-                f"query timed out after {watchdog.timeout:g} s on {self.label}; "
-                "query a shorter range or fewer metrics, or allow a longer timeout"
-            )
+            return timed_out(watchdog.timeout, self.label)
         return ExecutionError(f"SQLite query failed on {self.label}: {_one_line(exc)}")
-
-
-class _Watchdog:
-    """Interrupts a SQLite connection once ``timeout`` seconds pass, unless stopped first."""
-
-    def __init__(self, con: sqlite3.Connection, timeout: float) -> None:
-        self.timeout = timeout
-        self.fired = False
-        self._con = con
-        self._lock = threading.Lock()
-        self._stopped = False
-        self._timer = threading.Timer(timeout, self._fire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _fire(self) -> None:
-        with self._lock:  # never interrupt a query that started after stop()
-            if self._stopped:
-                return
-            self.fired = True
-            self._con.interrupt()
-
-    def stop(self) -> None:
-        with self._lock:
-            self._stopped = True
-        self._timer.cancel()
 
 
 def connect(url: SourceURL) -> SQLiteConnection:

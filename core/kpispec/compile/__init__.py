@@ -119,9 +119,7 @@ def _check_dialect(plan: Plan, dialect: str) -> None:
     for scan in plan.scans:
         for agg in scan.aggregates:
             if agg.agg in missing:
-                owner = next((o.name for o in plan.outputs if agg.alias.startswith(o.name)),
-                             agg.alias)
-                raise UnsupportedDialectFeature(metric=owner, dialect=dialect,
+                raise UnsupportedDialectFeature(metric=agg.metric, dialect=dialect,
                                                 construct=f"the {agg.agg} aggregation")
 
 

@@ -47,6 +47,7 @@ class Aggregate:
     condition: exp.Expr | None  # qualified; rows it counts (CASE WHEN)
     p: float | None = None
     additive: bool = True
+    metric: str = ""  # the metric that first asked for this measure (for messages)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class _Planner:
         self.resolver = Resolver(models)
         # (model, placement, offset) -> {measure key -> (alias, Measure, filters)}
         self.groups: dict[tuple[str, str, Offset],
-                          dict[str, tuple[str, Measure, tuple[exp.Expr, ...]]]] = {}
+                          dict[str, tuple[str, Measure, tuple[exp.Expr, ...], str]]] = {}
         self.aliases: set[str] = set()
 
     def _alias(self, wanted: str) -> str:
@@ -159,8 +160,8 @@ class _Planner:
             wanted = f"{metric}__{role}" if role != "value" else metric
             if offset:
                 wanted += "__" + str(offset).replace(" ", "_") + "_earlier"
-            group[key] = (self._alias(wanted), measure, filters)
-        alias, _, _ = group[key]
+            group[key] = (self._alias(wanted), measure, filters, metric)
+        alias = group[key][0]
         ref: exp.Expr = exp.column(alias, table=_scan_name(measure.model, measure.placement, offset))
         if measure.additive:
             ref = exp.func("COALESCE", ref, exp.Literal.number(0))
@@ -182,14 +183,14 @@ class _Planner:
         for (model_name, placement, offset), measures in self.groups.items():
             model = self.models[model_name]
             joins: list[str] = []
-            metrics_here = sorted({a.split("__")[0] for a, _, _ in measures.values()})
+            first_metric = next(iter(measures.values()))[3]
             dims = []
             for dim in self.query.dimensions:
                 try:
                     resolved = self.resolver.dimension(model_name, dim)
                 except ResolveError as exc:
                     raise QueryError(
-                        f"--by {dim}: metric {metrics_here[0]!r} reads model {model_name!r}, "
+                        f"--by {dim}: metric {first_metric!r} reads model {model_name!r}, "
                         f"which cannot reach dimension {dim!r}: {exc.message}",
                         hint=exc.hint) from None
                 for j in resolved.joins:
@@ -198,7 +199,7 @@ class _Planner:
                 dims.append((dim.replace(".", "__"), resolved.expr))
             # Conditions per measure: the measure's filter and the metric filters above it.
             conditions = []
-            for alias, measure, filters in measures.values():
+            for alias, measure, filters, _ in measures.values():
                 parts = _conjuncts(measure.filter and self.qualify(
                     model_name, measure.filter, "own", f"metric {alias} filter", joins))
                 for f in filters:
@@ -214,12 +215,12 @@ class _Planner:
                                                  "--where", joins))
             where += common
             aggregates = []
-            for (alias, measure, _), parts in zip(measures.values(), conditions):
+            for (alias, measure, _, metric), parts in zip(measures.values(), conditions):
                 rest = [p for p in parts if _key(p) not in common_keys]
                 expr = measure.expr and self.qualify(model_name, measure.expr, "own",
                                                      f"metric {alias} expr", joins)
                 aggregates.append(Aggregate(alias, measure.agg, expr, _and(rest), measure.p,
-                                            measure.additive))
+                                            measure.additive, metric))
             at = placement[3:] if placement.startswith("at_") else None
             out.append(Scan(
                 name=_scan_name(model_name, placement, offset), model=model,
