@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any
 
 import pytest
-
 from kpispec import plugins
 
 
@@ -61,3 +61,25 @@ metrics:
     type: derived
     expr: revenue / deals_won
 """
+
+
+@pytest.fixture(scope="module")
+def demo_tables() -> dict[str, Any]:
+    """The demo warehouse's tables (pyarrow), as the source tests load them into an engine."""
+    from kpispec import _demo
+
+    from tests.unit.sources import DEMO_ROWS
+
+    return _demo.generate(rows=DEMO_ROWS)
+
+
+@pytest.fixture(scope="module")
+def duckdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The same demo warehouse in DuckDB: what every other source is compared with."""
+    from kpispec import _demo
+
+    from tests.unit.sources import DEMO_ROWS
+
+    path = tmp_path_factory.mktemp("duckdb") / "demo.duckdb"
+    _demo.write_duckdb(path, rows=DEMO_ROWS)
+    return f"duckdb:///{path}"

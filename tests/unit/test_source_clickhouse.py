@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pyarrow as pa
 import pytest
-from kpispec import _demo, plugins
+from kpispec import plugins
 from kpispec.compile import guard
 from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType
@@ -38,6 +38,8 @@ from kpispec_builtins.clickhouse_source import (
     connect_http,
 )
 
+from tests.unit.sources import assert_same_result
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engines import load_clickhouse
 
@@ -48,20 +50,8 @@ SECRET = "pa55-w0rd-never-shown"
 
 
 @pytest.fixture(scope="module")
-def demo_tables() -> dict[str, pa.Table]:
-    return _demo.generate(rows=500)
-
-
-@pytest.fixture(scope="module")
 def demo_url(demo_tables: dict[str, pa.Table], tmp_path_factory: pytest.TempPathFactory) -> str:
     return load_clickhouse.load(demo_tables, directory=tmp_path_factory.mktemp("chdb_demo"))
-
-
-@pytest.fixture(scope="module")
-def duckdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("duckdb") / "demo.duckdb"
-    _demo.write_duckdb(path, rows=500)
-    return f"duckdb:///{path}"
 
 
 @pytest.fixture(scope="module")
@@ -273,19 +263,6 @@ def write_project(root: Path) -> Path:
     for name, text in PROJECT.items():
         (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
     return root
-
-
-def assert_same_result(actual: pa.Table, expected: pa.Table) -> None:
-    """Same columns, types and rows in the same order; floats equal to 1e-9 relative."""
-    assert actual.schema == expected.schema
-    assert actual.num_rows == expected.num_rows
-    for i, (got, want) in enumerate(zip(actual.to_pylist(), expected.to_pylist())):
-        for column, value in want.items():
-            other = got[column]
-            if isinstance(value, float) and isinstance(other, float):
-                assert other == pytest.approx(value, rel=1e-9), (i, column, got, want)
-            else:
-                assert other == value, (i, column, got, want)
 
 
 @pytest.mark.parametrize(("metrics", "options"), QUERIES)

@@ -37,6 +37,7 @@ from kpispec_builtins import datafusion_source
 from kpispec_builtins.datafusion_source import DataFusionConnection, connect
 
 from tests.engines import load_datafusion
+from tests.unit.sources import assert_same_result
 
 pytest.importorskip("datafusion")
 
@@ -157,13 +158,6 @@ def df_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @pytest.fixture(scope="module")
-def duckdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("duckdb") / "demo.duckdb"
-    _demo.write_duckdb(path, rows=500)
-    return f"duckdb:///{path}"
-
-
-@pytest.fixture(scope="module")
 def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("project")
     (root / "crm.yaml").write_text(textwrap.dedent(PROJECT), encoding="utf-8")
@@ -189,20 +183,6 @@ def url_of(path: Path | str) -> SourceURL:
 
 def read(con: DataFusionConnection, sql: str, **kwargs: Any) -> pa.Table:
     return con.execute(sql, **kwargs).read_all()
-
-
-def assert_same_result(actual: pa.Table, expected: pa.Table) -> None:
-    """Equal column names, types and rows; floats within a relative 1e-9."""
-    assert actual.schema.names == expected.schema.names
-    assert actual.schema.types == expected.schema.types
-    assert actual.schema.field("period").type == pa.date32()
-    assert actual.num_rows == expected.num_rows > 0
-    for number, (got, want) in enumerate(zip(actual.to_pylist(), expected.to_pylist())):
-        for column, value in want.items():
-            if isinstance(value, float) and got[column] is not None:
-                assert got[column] == pytest.approx(value, rel=1e-9, abs=1e-9), (number, column)
-            else:
-                assert got[column] == value, (number, column, got, want)
 
 
 # -- registration and module hygiene ------------------------------------------------------------

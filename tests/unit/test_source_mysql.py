@@ -20,13 +20,15 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from kpispec import _demo, plugins
+from kpispec import plugins
 from kpispec.compile import guard
 from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType
 from kpispec.project import parse_source_url
 from kpispec_builtins import mysql_source
 from kpispec_builtins.mysql_source import MySQLConnection, connect
+
+from tests.unit.sources import assert_same_result
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from engines import load_mysql
@@ -57,24 +59,12 @@ def url_of(text: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def demo_tables() -> dict[str, pa.Table]:
-    return _demo.generate(rows=500)
-
-
-@pytest.fixture(scope="module")
 def demo_url(demo_tables: dict[str, pa.Table]) -> Iterator[str]:
     url = load_mysql.load(demo_tables)
     try:
         yield url
     finally:
         load_mysql.drop(url)
-
-
-@pytest.fixture(scope="module")
-def duckdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("duckdb") / "demo.duckdb"
-    _demo.write_duckdb(path, rows=500)
-    return f"duckdb:///{path}"
 
 
 @pytest.fixture(scope="module")
@@ -264,19 +254,6 @@ def write_project(root: Path) -> Path:
     for name, text in PROJECT.items():
         (root / name).write_text(textwrap.dedent(text), encoding="utf-8")
     return root
-
-
-def assert_same_result(actual: pa.Table, expected: pa.Table) -> None:
-    """Same columns, types and rows in the same order; floats equal to 1e-9 relative."""
-    assert actual.schema == expected.schema
-    assert actual.num_rows == expected.num_rows
-    for i, (got, want) in enumerate(zip(actual.to_pylist(), expected.to_pylist())):
-        for column, value in want.items():
-            other = got[column]
-            if isinstance(value, float) and isinstance(other, float):
-                assert other == pytest.approx(value, rel=1e-9), (i, column, got, want)
-            else:
-                assert other == value, (i, column, got, want)
 
 
 @needs_server
@@ -493,9 +470,10 @@ def test_closed_connection(small_url: str) -> None:
 
 
 def test_result_comparison_is_approximate_for_floats_only() -> None:
-    a = pa.table({"x": [1.0, None], "y": ["a", "b"]})
-    assert_same_result(a, pa.table({"x": [1.0 + 1e-12, None], "y": ["a", "b"]}))
+    period = pa.array([dt.date(2024, 1, 1), dt.date(2024, 2, 1)], pa.date32())
+    a = pa.table({"period": period, "x": [1.0, None], "y": ["a", "b"]})
+    assert_same_result(a, pa.table({"period": period, "x": [1.0 + 1e-12, None], "y": ["a", "b"]}))
     with pytest.raises(AssertionError):
-        assert_same_result(a, pa.table({"x": [1.0 + 1e-6, None], "y": ["a", "b"]}))
+        assert_same_result(a, pa.table({"period": period, "x": [1.0 + 1e-6, None], "y": ["a", "b"]}))
     with pytest.raises(AssertionError):
-        assert_same_result(a, pa.table({"x": [1.0, None], "y": ["a", "c"]}))
+        assert_same_result(a, pa.table({"period": period, "x": [1.0, None], "y": ["a", "c"]}))

@@ -19,7 +19,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +32,7 @@ from kpispec_builtins import postgres_source
 from kpispec_builtins.postgres_source import PostgresConnection, connect
 
 from tests.engines import load_postgres
+from tests.unit.sources import assert_same_result
 
 SERVER = f"{load_postgres.HOST}:{load_postgres.PORT}"
 BASE_URL = f"postgresql://{load_postgres.USER}@{SERVER}/{load_postgres.DATABASE}"
@@ -183,18 +183,6 @@ def postgres_plugin(_no_packs_by_default: None) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def demo_tables() -> dict[str, pa.Table]:
-    return _demo.generate(rows=500)
-
-
-@pytest.fixture(scope="module")
-def duckdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("duckdb") / "demo.duckdb"
-    _demo.write_duckdb(path, rows=500)
-    return f"duckdb:///{path}"
-
-
-@pytest.fixture(scope="module")
 def pg_url(server: None, demo_tables: dict[str, pa.Table]) -> Iterator[str]:
     url = load_postgres.load(demo_tables)
     yield url
@@ -224,23 +212,6 @@ def con(pg_url: str) -> Iterator[PostgresConnection]:
 
 def read(con: PostgresConnection, sql: str, **kwargs: Any) -> pa.Table:
     return con.execute(sql, **kwargs).read_all()
-
-
-def plain(value: Any) -> Any:
-    return float(value) if isinstance(value, Decimal) else value
-
-
-def assert_same_result(actual: pa.Table, expected: pa.Table) -> None:
-    """Equal column names, types and rows; floats within a relative 1e-9."""
-    assert actual.schema == expected.schema
-    assert actual.num_rows == expected.num_rows > 0
-    for number, (got, want) in enumerate(zip(actual.to_pylist(), expected.to_pylist())):
-        for column, value in want.items():
-            value, other = plain(value), plain(got[column])
-            if isinstance(value, float) and other is not None:
-                assert other == pytest.approx(value, rel=1e-9, abs=1e-9), (number, column, got, want)
-            else:
-                assert other == value, (number, column, got, want)
 
 
 def one_line_without_secret(message: str) -> None:

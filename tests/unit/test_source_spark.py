@@ -32,6 +32,7 @@ from kpispec_builtins import spark_source
 from kpispec_builtins.spark_source import SparkConnection, connect, master_url
 
 from tests.engines import load_spark
+from tests.unit.sources import assert_same_result
 
 pytest.importorskip("pyspark")
 
@@ -171,13 +172,6 @@ def con(spark: SparkConnection, spark_url: str) -> Iterator[SparkConnection]:
 
 
 @pytest.fixture(scope="module")
-def duckdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("duckdb") / "demo.duckdb"
-    _demo.write_duckdb(path, rows=500)
-    return f"duckdb:///{path}"
-
-
-@pytest.fixture(scope="module")
 def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("project")
     (root / "crm.yaml").write_text(textwrap.dedent(PROJECT), encoding="utf-8")
@@ -193,20 +187,6 @@ def project(project_dir: Path) -> Any:
 
 def read(con: SparkConnection, sql: str, **kwargs: Any) -> pa.Table:
     return con.execute(sql, **kwargs).read_all()
-
-
-def assert_same_result(actual: pa.Table, expected: pa.Table) -> None:
-    """Equal column names, types and rows; floats within a relative 1e-9."""
-    assert actual.schema.names == expected.schema.names
-    assert actual.schema.types == expected.schema.types
-    assert actual.schema.field("period").type == pa.date32()
-    assert actual.num_rows == expected.num_rows > 0
-    for number, (got, want) in enumerate(zip(actual.to_pylist(), expected.to_pylist())):
-        for column, value in want.items():
-            if isinstance(value, float) and got[column] is not None:
-                assert got[column] == pytest.approx(value, rel=1e-9, abs=1e-9), (number, column)
-            else:
-                assert got[column] == value, (number, column, got, want)
 
 
 # -- registration, URLs and module hygiene (no Spark needed) --------------------------------

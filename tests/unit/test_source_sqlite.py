@@ -17,7 +17,6 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +30,7 @@ from kpispec_builtins import sqlite_source
 from kpispec_builtins.sqlite_source import SQLiteConnection, connect
 
 from tests.engines import load_sqlite
+from tests.unit.sources import assert_same_result
 
 SLOW_QUERY = (
     "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) "
@@ -148,18 +148,6 @@ def sqlite_plugin(_no_packs_by_default: None) -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def demo_tables() -> dict[str, pa.Table]:
-    return _demo.generate(rows=500)
-
-
-@pytest.fixture(scope="module")
-def duckdb_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("duckdb") / "demo.duckdb"
-    _demo.write_duckdb(path, rows=500)
-    return f"duckdb:///{path}"
-
-
-@pytest.fixture(scope="module")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory, demo_tables: dict[str, pa.Table]) -> Iterator[str]:
     url = load_sqlite.load(demo_tables, directory=tmp_path_factory.mktemp("sqlite"))
     yield url
@@ -189,23 +177,6 @@ def con(sqlite_url: str) -> Iterator[SQLiteConnection]:
 
 def read(con: SQLiteConnection, sql: str, **kwargs: Any) -> pa.Table:
     return con.execute(sql, **kwargs).read_all()
-
-
-def plain(value: Any) -> Any:
-    return float(value) if isinstance(value, Decimal) else value
-
-
-def assert_same_result(actual: pa.Table, expected: pa.Table) -> None:
-    """Equal column names, types and rows; floats within a relative 1e-9."""
-    assert actual.schema == expected.schema
-    assert actual.num_rows == expected.num_rows > 0
-    for number, (got, want) in enumerate(zip(actual.to_pylist(), expected.to_pylist())):
-        for column, value in want.items():
-            value, other = plain(value), plain(got[column])
-            if isinstance(value, float) and other is not None:
-                assert other == pytest.approx(value, rel=1e-9, abs=1e-9), (number, column, got, want)
-            else:
-                assert other == value, (number, column, got, want)
 
 
 # -- registration and module hygiene -----------------------------------------------------------
