@@ -14,6 +14,7 @@ import os
 import stat
 import sys
 import tempfile
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, TextIO
 
@@ -189,7 +190,7 @@ def open_text_target(target: str, scheme: str, *, stdout: TextIO | None = None,
     return AtomicFile(path, kind)
 
 
-class TextSinkWriter:
+class TextSinkWriter(ABC):
     """Base of the file sinks' writers: a :class:`TextTarget` plus the write/close/abort protocol.
 
     Subclasses set ``kind`` and ``scheme`` and override :meth:`begin`,
@@ -209,14 +210,14 @@ class TextSinkWriter:
                                                 kind=self.kind)
         self._guard(self.begin)
 
-    def begin(self) -> None:
+    def begin(self) -> None:  # noqa: B027 - optional: most formats write nothing first
         """Write what comes before the first row (a header, an opening bracket)."""
 
+    @abstractmethod
     def write_batch(self, batch: pa.RecordBatch) -> None:
         """Write one batch's rows; its columns are :attr:`columns`, in that order."""
-        raise NotImplementedError
 
-    def end(self) -> None:
+    def end(self) -> None:  # noqa: B027 - optional: most formats write nothing last
         """Write what comes after the last row."""
 
     def write(self, batch: pa.RecordBatch) -> None:
