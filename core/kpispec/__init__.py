@@ -28,6 +28,7 @@ from kpispec.errors import (
 from kpispec.extensions import (
     Connection,
     LintRule,
+    LocalTime,
     LowerContext,
     Lowered,
     MetricType,
@@ -49,6 +50,7 @@ __all__ = [
     "InternalError",
     "KpispecError",
     "LintRule",
+    "LocalTime",
     "Location",
     "LowerContext",
     "Lowered",

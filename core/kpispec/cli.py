@@ -134,16 +134,43 @@ _var_option = click.option("--var", "variables", multiple=True, metavar="NAME=VA
                            help="Set a template variable (repeatable; overrides kpispec.yaml).")
 
 
+_GRAINS = ("day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
 def _query_options(fn: F) -> F:
     options = [
         click.option("--by", "by", multiple=True, metavar="DIM",
                      help="Group by a dimension (repeatable; joined ones as model.dim)."),
-        click.option("--grain", type=click.Choice(["day", "week", "month", "quarter", "year"]),
+        click.option("--grain", type=click.Choice(_GRAINS),
                      help="Period grain (default: the metrics' grain, else month)."),
-        click.option("--from", "start", metavar="DATE", help="First day, inclusive (YYYY-MM-DD)."),
-        click.option("--to", "end", metavar="DATE", help="Last day, exclusive (YYYY-MM-DD)."),
+        click.option("--from", "start", metavar="DATE",
+                     help="First day, inclusive: YYYY-MM-DD, or relative: today, '-12 months', "
+                          "start_of_quarter, 'start_of_month -1 month'."),
+        click.option("--to", "end", metavar="DATE",
+                     help="Last day, exclusive (same forms as --from)."),
+        click.option("--as-of", "as_of", metavar="DATE",
+                     help="The day relative --from/--to count from (default: today in the "
+                          "query's time zone)."),
+        click.option("--partial", type=click.Choice(["keep", "drop"]), default="keep",
+                     show_default=True,
+                     help="Periods the range covers only in part: keep them (and say so) or "
+                          "drop them."),
         click.option("--where", metavar="EXPR",
                      help="A filter over dimensions and columns, in the project dialect."),
+        click.option("--compare", type=click.Choice(["previous_period", "same_period_last_year"]),
+                     help="Add <metric>__compare, __change and __change_pct against this period."),
+        click.option("--baseline", metavar="START:END",
+                     help="Compare every period with the value over this range instead."),
+        click.option("--targets", is_flag=True,
+                     help="Add <metric>__target and <metric>__attainment for metrics with targets."),
+        click.option("--week-start", "week_start", type=click.Choice(_WEEKDAYS),
+                     help="First day of a week (default: the project's week_start)."),
+        click.option("--fiscal-year-start-month", "fiscal_year_start_month",
+                     type=click.IntRange(1, 12), metavar="1-12",
+                     help="Month fiscal years start in (default: the project's)."),
+        click.option("--timezone", metavar="ZONE",
+                     help="IANA time zone periods are read in (default: the project's, else UTC)."),
         _var_option,
         _path_option,
     ]
@@ -233,6 +260,8 @@ def compile_(metrics: Sequence[str], dialect: str | None, path: str, variables: 
     """Print the SQL that computes METRICS, in the chosen dialect."""
     project = _project(path, variables)
     compiled = project.compile(list(metrics), dialect=dialect, **options)
+    for note in compiled.notes:
+        click.echo(f"note: {note}", err=True)
     click.echo(compiled.sql + ";")
 
 

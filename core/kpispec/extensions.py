@@ -21,6 +21,7 @@ __all__ = [
     "AddDays",
     "Connection",
     "LintRule",
+    "LocalTime",
     "LowerContext",
     "Lowered",
     "MetricInfo",
@@ -49,6 +50,18 @@ class PeriodStart(exp.Expression, exp.Func):
     """
 
     arg_types: ClassVar[dict[str, bool]] = {"this": True, "periods": False}
+
+
+class LocalTime(exp.Expression, exp.Func):
+    """The time column ``this`` as wall-clock time in the query's time zone.
+
+    Period placement already reads time columns in the query's zone; a metric type
+    that compares a time column with a :class:`PeriodStart` itself wraps the column
+    in ``LocalTime`` so both sides are local. Naive timestamps are taken as UTC;
+    columns the model declares ``type: date`` are left as they are.
+    """
+
+    arg_types: ClassVar[dict[str, bool]] = {"this": True}
 
 
 class RowExists(exp.Expression, exp.Func):

@@ -58,6 +58,9 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
     resolved = [resolve_sink(s) for s in sinks]  # bad --sink fails before the query runs
     compiled, reader, connection = project.execute(metrics, source=source, timeout=timeout,
                                                    **(options or {}))
+    for note in compiled.notes:
+        print(f"note: {note}", file=sys.stderr)
+    periods: set[Any] = set()
     context = SinkContext(metrics=compiled.metrics,
                           dimensions=tuple(d.replace(".", "__") for d in compiled.query.dimensions),
                           grain=compiled.query.grain, lang=lang, stdout=sys.stdout)
@@ -68,10 +71,15 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
             writers.append(_call(sink, "open", sink.open, target, reader.schema, context))
         for batch in iter_batches(reader):
             rows += batch.num_rows
+            if compiled.targets and batch.num_rows:
+                periods.update(_dates(batch.column(0).to_pylist()))
             for (sink, _), writer in zip(resolved, writers):
                 _call(sink, "write", writer.write, batch)
         for (sink, _), writer in zip(resolved, writers):
             _call(sink, "close", writer.close)
+        if compiled.targets and (compiled.query.start is None or compiled.query.end is None):
+            for note in compiled.missing_targets(periods):
+                print(f"note: {note}", file=sys.stderr)
     except BaseException:
         for writer in writers:
             try:
@@ -82,6 +90,23 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
     finally:
         connection.close()
     return rows
+
+
+def _dates(values: Sequence[Any]) -> list[Any]:
+    """Period values as dates (SQLite returns ISO text, some drivers datetimes)."""
+    import datetime as dt
+
+    out = []
+    for value in values:
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        elif isinstance(value, str):
+            try:
+                value = dt.date.fromisoformat(value[:10])
+            except ValueError:
+                continue
+        out.append(value)
+    return out
 
 
 def _call(sink: SinkType, step: str, fn: Any, *args: Any) -> Any:

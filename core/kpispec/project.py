@@ -123,8 +123,26 @@ class Project:
 
     def query(self, metrics: Sequence[str], *, by: Sequence[str] = (), grain: str | None = None,
               start: str | dt.date | None = None, end: str | dt.date | None = None,
-              where: str | None = None) -> Query:
-        """Check and normalise query options into a :class:`Query`."""
+              where: str | None = None, week_start: str | None = None,
+              fiscal_year_start_month: int | None = None, fiscal_year_label: str | None = None,
+              timezone: str | None = None, compare: str | None = None,
+              baseline: str | tuple[str | dt.date, str | dt.date] | None = None,
+              targets: bool = False, partial: str = "keep",
+              as_of: str | dt.date | None = None) -> Query:
+        """Check and normalise query options into a :class:`Query`.
+
+        Args:
+            start, end: ``--from`` (inclusive) and ``--to`` (exclusive): dates, or relative
+                forms counted from ``as_of`` (default: today in the query's time zone) —
+                ``-12 months``, ``start_of_quarter``, ``start_of_month -1 month``.
+            week_start, fiscal_year_start_month, fiscal_year_label, timezone: override the
+                project's calendar for this query.
+            compare: ``previous_period``, ``same_period_last_year`` or ``baseline``
+                (implied by ``baseline``, a range ``START:END``).
+            targets: add ``<metric>__target`` and ``<metric>__attainment``.
+            partial: ``keep`` periods the range covers only in part (they are reported), or
+                ``drop`` them: the range shrinks to whole periods.
+        """
         names = tuple(metrics)
         if not names:
             raise QueryError("name at least one metric (or use --all)")
@@ -140,11 +158,59 @@ class Project:
         if grain is None:
             grains = {g for n in names if (g := self.metrics[n].grain) is not None}
             grain = grains.pop() if len(grains) == 1 else "month"
+        from kpispec.calendar import GRAINS, Calendar, parse_relative_date
+
+        if grain not in GRAINS:
+            raise QueryError(f"unknown grain {grain!r}", hint=suggest(grain, GRAINS) or
+                             f"Choose one of {', '.join(GRAINS)}")
+        settings = self.settings
+        calendar = Calendar(
+            week_start=(week_start or settings.week_start).lower(),
+            fiscal_year_start_month=int(fiscal_year_start_month or settings.fiscal_year_start_month),
+            fiscal_year_label=fiscal_year_label or settings.fiscal_year_label,
+            timezone=timezone if timezone is not None else settings.timezone)
+        today = _date(as_of, "--as-of") or calendar.today()
+
+        def when(value: str | dt.date | None, option: str) -> dt.date | None:
+            if value is None or isinstance(value, dt.date):
+                return value
+            return parse_relative_date(value, option, calendar, today)
+
+        first, last = when(start, "--from"), when(end, "--to")
+        if partial not in ("keep", "drop"):
+            raise QueryError(f"--partial {partial!r}: choose keep or drop")
+        if partial == "drop":
+            if first is not None and calendar.period_start(first, grain) != first:
+                first = calendar.add(calendar.period_start(first, grain), 1, grain)
+            if last is not None:
+                last = calendar.period_start(last, grain)
+            if first is not None and last is not None and first >= last:
+                raise QueryError(f"--partial drop: no whole {grain} period lies between "
+                                 f"{start} and {end}")
+        window = None
+        if baseline is not None:
+            if compare not in (None, "baseline"):
+                raise QueryError(f"--baseline and --compare {compare} do not go together",
+                                 hint="A baseline is a comparison of its own: drop --compare")
+            compare = "baseline"
+            if isinstance(baseline, str):
+                left, sep, right = baseline.partition(":")
+                if not sep:
+                    raise QueryError(f"--baseline {baseline!r} is not START:END",
+                                     hint="Write e.g. --baseline 2023-01-01:2024-01-01")
+                pair: tuple[str | dt.date, str | dt.date] = (left, right)
+            else:
+                pair = baseline
+            a, b = when(pair[0], "--baseline start"), when(pair[1], "--baseline end")
+            assert a is not None and b is not None
+            window = (a, b)
+        elif compare == "baseline":
+            raise QueryError("--compare baseline needs --baseline START:END")
         where_tree = None
         if where:
             where_tree = parse_snippet(where, self.settings.dialect, Location("--where"))
-        return Query(names, tuple(by), grain, _date(start, "--from"), _date(end, "--to"),
-                     where_tree)
+        return Query(names, tuple(by), grain, first, last, where_tree, calendar=calendar,
+                     compare=compare, baseline=window, targets=targets)
 
     def compile(self, metrics: Sequence[str], *, dialect: str | None = None,
                 pretty: bool = True, **options: Any) -> CompiledQuery:
@@ -282,7 +348,19 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
         raise SpecErrors([SpecError(
             f"unknown dialect {doc['dialect']!r}", locate(doc, ("dialect",), display),
             suggest(dialect, DIALECTS) or f"Choose one of {', '.join(DIALECTS)}")])
+    timezone = doc.get("timezone")
+    if timezone is not None:
+        from kpispec.calendar import zone
+        from kpispec.spec.loader import locate
+
+        try:
+            zone(timezone)
+        except QueryError as exc:
+            raise SpecErrors([SpecError(exc.message, locate(doc, ("timezone",), display),
+                                        exc.hint)]) from None
     return Settings(dialect=dialect, week_start=doc.get("week_start", "monday"),
+                    fiscal_year_start_month=doc.get("fiscal_year_start_month", 1),
+                    fiscal_year_label=doc.get("fiscal_year_label", "end"), timezone=timezone,
                     vars=dict(doc.get("vars") or {}), packs=dict(doc.get("packs") or {}),
                     source=doc.get("source"), name=doc.get("name", ""),
                     paths=tuple(doc.get("paths") or ())), display

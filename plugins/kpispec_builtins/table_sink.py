@@ -43,7 +43,7 @@ NULL_METRIC = "—"
 #: Shown for a NULL dimension value.
 NULL_DIMENSION = "∅"
 #: Suffixes of derived columns whose values are percentages whatever the metric's format.
-_PERCENT_SUFFIXES = frozenset({"change_pct"})
+_PERCENT_SUFFIXES = frozenset({"change_pct", "attainment"})
 _DURATIONS = frozenset({"days", "hours", "years"})
 #: Console width for piped output: wide enough that rich never wraps or truncates.
 _UNBOUNDED_WIDTH = 1_000_000

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kpispec.errors import SpecError
-from kpispec.extensions import LowerContext, Lowered, MetricType, PeriodStart
+from kpispec.extensions import LocalTime, LowerContext, Lowered, MetricType, PeriodStart
 from kpispec.hookspecs import hookimpl
 from sqlglot import exp
 
@@ -61,7 +61,7 @@ def lower_cohort_retention(spec: Mapping[str, Any], ctx: LowerContext) -> Lowere
         boundary = PeriodStart(this=start.copy(), periods=exp.Literal.number(age + 1))
         ended = exp.LTE(this=boundary.copy(), expression=exp.CurrentDate())
         active = exp.or_(exp.Is(this=exp.column(end_col), expression=exp.Null()),
-                         exp.GTE(this=exp.column(end_col), expression=boundary.copy()))
+                         exp.GTE(this=LocalTime(this=exp.column(end_col)), expression=boundary.copy()))
         measures[f"ended_{age}"] = {"model": model_name, "agg": "count", "time": start_col,
                                     "filter": ended}
         measures[f"retained_{age}"] = {"model": model_name, "agg": "count", "time": start_col,

@@ -169,7 +169,7 @@ def test_schema_is_valid_json_schema() -> None:
     jsonschema.Draft202012Validator.check_schema(document)
     assert set(document["$defs"]["metric"]["properties"]["type"]["enum"]) >= {"simple", "ratio", "derived"}
     settings = json.loads(CliRunner().invoke(main, ["schema", "--settings"]).output)
-    assert "fiscal_year_start_month" not in settings["properties"] and "dialect" in settings["properties"]
+    assert {"fiscal_year_start_month", "timezone", "dialect"} <= set(settings["properties"])
 
 
 def test_demo_writes_warehouse_and_prints_metrics(tmp_path: Path) -> None:

@@ -9,9 +9,10 @@ names the metric and the dialect, never silently wrong SQL.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from kpispec.compile import dialects
 from kpispec.compile.plan import Plan, Query, build_plan
-from kpispec.compile.to_sql import build_select
+from kpispec.compile.to_sql import build_select, target_applies
 from kpispec.errors import CompileError, PluginError, QueryError, UnsupportedDialectFeature
 
 if TYPE_CHECKING:
@@ -59,9 +60,23 @@ class CompiledQuery:
     query: Query
     metrics: tuple[Metric, ...]
     columns: tuple[str, ...]
+    notes: tuple[str, ...] = ()  # what a user should know about the result (partial periods…)
+    targets: Mapping[str, Mapping[dt.date, float]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.sql
+
+    def missing_targets(self, periods: Iterable[dt.date]) -> list[str]:
+        """Notes for per-period targets whose period is not among ``periods`` (the result's)."""
+        seen = set(periods)
+        notes = []
+        for metric, by_period in self.targets.items():
+            missing = sorted(day for day in by_period if day not in seen)
+            if missing:
+                shown = ", ".join(str(d) for d in missing[:6]) + (" …" if len(missing) > 6 else "")
+                notes.append(f"{metric}: {len(missing)} target period(s) not in the result, "
+                             f"so their targets were not compared: {shown}")
+        return notes
 
 
 @cache
@@ -144,6 +159,8 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
     plan = build_plan(models, metrics, query)
     _check_dialect(plan, dialect)
     tree: exp.Expr = build_select(plan, dialect)
+    assert isinstance(tree, exp.Select)
+    columns = tuple(e.alias_or_name for e in tree.expressions)
     if modify:
         tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
                                                    query.start, query.end, dialect))
@@ -157,10 +174,44 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
                                         construct=str(exc).splitlines()[0]) from None
     except Exception as exc:  # sqlglot raising anything else is a construct it cannot render
         raise CompileError(f"cannot render the query for dialect {dialect!r}: {exc}") from None
-    columns = ("period", *[d.replace(".", "__") for d in query.dimensions],
-               *[out.name for out in plan.outputs])
-    return CompiledQuery(sql, tree, dialect, query, tuple(metrics[m] for m in query.metrics),
-                         columns)
+    notes, targets = _notes(plan)
+    compiled = CompiledQuery(sql, tree, dialect, query, tuple(metrics[m] for m in query.metrics),
+                             columns, notes, targets)
+    if query.start is not None and query.end is not None:
+        periods = query.calendar.periods(query.start, query.end, query.grain)
+        compiled = replace(compiled, notes=notes + tuple(compiled.missing_targets(periods)))
+    return compiled
+
+
+def _notes(plan: Plan) -> tuple[tuple[str, ...], dict[str, dict[dt.date, float]]]:
+    """Partial periods at the ends of the range, and how targets apply."""
+    q = plan.query
+    calendar = q.calendar
+    notes: list[str] = []
+    if q.start is not None and calendar.period_start(q.start, q.grain) != q.start:
+        first = calendar.period_start(q.start, q.grain)
+        notes.append(f"the first {q.grain} period ({first}) is partial: it starts before "
+                     f"--from {q.start}, so only its days from {q.start} on are counted "
+                     "(--partial drop leaves it out)")
+    if q.end is not None and calendar.period_start(q.end, q.grain) != q.end:
+        last = calendar.period_start(q.end, q.grain)
+        notes.append(f"the last {q.grain} period ({last}) is partial: it ends after --to "
+                     f"{q.end}, so only its days before {q.end} are counted "
+                     "(--partial drop leaves it out)")
+    targets: dict[str, dict[dt.date, float]] = {}
+    if q.targets:
+        for name in q.metrics:
+            metric_targets = next(o.metric.targets for o in plan.outputs if o.name == name)
+            if metric_targets is None:
+                notes.append(f"{name} has no targets: no {name}__target column")
+                continue
+            constant, periods = target_applies(plan, name)
+            if periods:
+                targets[name] = periods
+            elif metric_targets.periods:
+                notes.append(f"{name}: its targets per {metric_targets.grain} period do not apply "
+                             f"by {q.grain}; its constant target {constant:g} does")
+    return tuple(notes), targets
 
 
 def _modify(tree: exp.Expr, dialect: str, context: QueryContext) -> exp.Expr:

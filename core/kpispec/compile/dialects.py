@@ -12,24 +12,33 @@ never passes through a template's text.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from functools import cache
+from typing import TYPE_CHECKING
 
 import sqlglot
 from sqlglot import exp
 
+if TYPE_CHECKING:
+    from kpispec.calendar import Calendar
+
 __all__ = [
     "DIALECTS",
     "add_days",
+    "add_months_clamped",
     "add_periods",
     "date_literal",
     "dialect_name",
+    "fiscal_label",
     "instant",
     "null_safe_eq",
+    "period_of",
     "portable",
     "query_settings",
     "select_constant",
     "sqlglot_dialect",
     "timestamp_literal",
+    "to_local",
     "truncate",
 ]
 
@@ -91,9 +100,9 @@ _TRUNCATE: dict[str, dict[str, str]] = {
 
 # Adding n periods to a DATE (only ever a period start, so month ends never overflow).
 _ADD: dict[str, dict[str, str]] = {
-    "sqlite": {
-        "day": "DATE(__x, '+' || __n || ' days')",
-        "month": "DATE(__x, '+' || __n || ' months')",
+    "sqlite": {  # a modifier's sign is optional: '3 days' and '-3 days' both work
+        "day": "DATE(__x, __n || ' days')",
+        "month": "DATE(__x, __n || ' months')",
     },
     "oracle": {
         "day": "__x + __n",
@@ -113,7 +122,8 @@ _ADD: dict[str, dict[str, str]] = {
 }
 
 _STEP = {"day": ("day", 1), "week": ("day", 7), "month": ("month", 1),
-         "quarter": ("month", 3), "year": ("month", 12)}
+         "quarter": ("month", 3), "year": ("month", 12),
+         "fiscal_quarter": ("month", 3), "fiscal_year": ("month", 12)}
 
 
 def dialect_name(dialect: str) -> str:
@@ -175,7 +185,7 @@ def add_periods(start: exp.Expr, count: exp.Expr, grain: str,
 
 
 _ADD_DAYS = {  # to a timestamp, keeping its time of day
-    "sqlite": "DATETIME(__x, '+' || __n || ' days')",
+    "sqlite": "DATETIME(__x, __n || ' days')",
     "bigquery": "DATETIME_ADD(__x, INTERVAL __n DAY)",
     "oracle": "__x + NUMTODSINTERVAL(__n, 'DAY')",
     "datafusion": "__x + CAST(CONCAT(CAST(__n AS VARCHAR), ' days') AS INTERVAL)",
@@ -203,16 +213,20 @@ def date_literal(value: dt.date, dialect: str) -> exp.Expr:
 
 
 def timestamp_literal(value: dt.date, dialect: str) -> exp.Expr:
-    """A bound compared with a (naive, UTC) timestamp column: midnight of ``value``.
+    """A bound compared with a (naive, UTC) timestamp column: midnight of ``value``, or
+    ``value`` itself when it is a datetime.
 
     SQLite compares ISO text, so a date-only string is right whether the column
     holds dates or date-times; BigQuery coerces an untyped string to the column's
     own type (DATETIME or TIMESTAMP); Oracle gets an explicit format.
     """
+    moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    stamp = moment.strftime("%Y-%m-%d %H:%M:%S")
     if dialect in ("sqlite", "bigquery"):
-        return exp.Literal.string(value.isoformat() if dialect == "sqlite"
-                                  else f"{value.isoformat()} 00:00:00")
-    text = exp.Literal.string(f"{value.isoformat()} 00:00:00")
+        if dialect == "sqlite" and moment.time() == dt.time():
+            return exp.Literal.string(moment.date().isoformat())
+        return exp.Literal.string(stamp)
+    text = exp.Literal.string(stamp)
     if dialect == "oracle":
         return _fill(dialect, "TO_TIMESTAMP(__x, 'YYYY-MM-DD HH24:MI:SS')", x=text)
     return exp.cast(text, exp.DataType.Type.TIMESTAMP)
@@ -304,3 +318,157 @@ def select_constant(value: exp.Expr, alias: str, dialect: str) -> exp.Select:
     if dialect == "oracle":
         select = select.from_("DUAL")
     return select
+
+
+# -- calendars: week start, fiscal years, time zones ----------------------------------
+
+
+def period_of(value: exp.Expr, grain: str, calendar: Calendar, dialect: str) -> exp.Expr:
+    """The first day (a DATE) of the ``grain`` period of ``calendar`` holding ``value``.
+
+    Weeks starting on another day than Monday are Monday weeks of the day moved back
+    by the offset, moved forward again; fiscal quarters and years are calendar ones
+    of the month moved back by the fiscal year's start, moved forward again. Both
+    use only the Monday week / quarter / year truncation and date arithmetic every
+    dialect has.
+    """
+    if grain == "week" and calendar.week_offset:
+        k = calendar.week_offset
+        day = truncate(value, "day", dialect)
+        monday = truncate(add_periods(day, exp.Literal.number(-k), "day", dialect), "week", dialect)
+        return add_periods(monday, exp.Literal.number(k), "day", dialect)
+    if grain in ("fiscal_quarter", "fiscal_year"):
+        plain = "quarter" if grain == "fiscal_quarter" else "year"
+        shift = calendar.anchor(grain)
+        if not shift:
+            return truncate(value, plain, dialect)
+        month = truncate(value, "month", dialect)
+        back = add_periods(month, exp.Literal.number(-shift), "month", dialect)
+        return add_periods(truncate(back, plain, dialect), exp.Literal.number(shift), "month", dialect)
+    return truncate(value, grain, dialect)
+
+
+def _extract(value: exp.Expr, part: str, dialect: str) -> exp.Expr:
+    if dialect == "sqlite":
+        fmt = {"YEAR": "%Y", "MONTH": "%m"}[part]
+        return exp.cast(exp.func("STRFTIME", exp.Literal.string(fmt), value), exp.DataType.Type.INT)
+    return exp.Extract(this=exp.var(part), expression=value)
+
+
+def fiscal_label(period: exp.Expr, grain: str, calendar: Calendar, dialect: str) -> exp.Expr:
+    """``FY2025 Q1`` / ``FY2025`` for the fiscal period starting on the DATE ``period``.
+
+    The same names :meth:`kpispec.calendar.Calendar.label` gives.
+    """
+    start = calendar.fiscal_year_start_month
+    year = _extract(period.copy(), "YEAR", dialect)
+    month = _extract(period.copy(), "MONTH", dialect)
+    later = [m for m in range(start, 13)] if start != 1 else []
+    fy: exp.Expr = year
+    if later and calendar.fiscal_year_label == "end":  # months from the start on end next year
+        bump = exp.If(this=exp.In(this=month.copy(), expressions=[exp.Literal.number(m) for m in later]),
+                      true=exp.Literal.number(1))
+        fy = exp.Add(this=year, expression=exp.Case(ifs=[bump], default=exp.Literal.number(0)))
+    elif start != 1:  # label by start year: months before the start belong to last year's
+        earlier = [exp.Literal.number(m) for m in range(1, start)]
+        back = exp.If(this=exp.In(this=month.copy(), expressions=earlier), true=exp.Literal.number(1))
+        fy = exp.Sub(this=year, expression=exp.Case(ifs=[back], default=exp.Literal.number(0)))
+    suffix: exp.Expr = exp.Literal.string("")
+    if grain == "fiscal_quarter":
+        ifs = []
+        for q in range(4):
+            months = [(start - 1 + 3 * q + i) % 12 + 1 for i in range(3)]
+            ifs.append(exp.If(this=exp.In(this=month.copy(),
+                                          expressions=[exp.Literal.number(m) for m in months]),
+                              true=exp.Literal.string(f" Q{q + 1}")))
+        suffix = exp.Case(ifs=ifs)
+    text = _CONCAT.get(dialect, "CONCAT(__a, CAST(__b AS VARCHAR), __c)")
+    return _fill(dialect, text, a=exp.Literal.string("FY"), b=fy, c=suffix)
+
+
+_CONCAT = {  # 'FY' || year (as text) || quarter, per dialect
+    "oracle": "__a || TO_CHAR(__b) || __c",
+    "clickhouse": "concat(__a, toString(__b), __c)",
+    "tsql": "CONCAT(__a, CAST(__b AS VARCHAR(4)), __c)",
+    "mysql": "CONCAT(__a, CAST(__b AS CHAR), __c)",
+    "sqlite": "__a || CAST(__b AS TEXT) || __c",
+    "bigquery": "CONCAT(__a, CAST(__b AS STRING), __c)",
+    "spark": "CONCAT(__a, CAST(__b AS STRING), __c)",
+    "databricks": "CONCAT(__a, CAST(__b AS STRING), __c)",
+}
+
+#: Wall-clock time in a zone of a naive UTC timestamp, where the engine has a zone database
+#: it can be trusted to have (MySQL's needs tables loaded by hand; T-SQL wants Windows names).
+_TO_LOCAL = {
+    "duckdb": "(__x AT TIME ZONE 'UTC') AT TIME ZONE __z",
+    "postgres": "(__x AT TIME ZONE 'UTC') AT TIME ZONE __z",
+    "snowflake": "CONVERT_TIMEZONE('UTC', __z, __x)",
+    "redshift": "CONVERT_TIMEZONE('UTC', __z, __x)",
+    "bigquery": "DATETIME(TIMESTAMP(__x), __z)",
+    "spark": "FROM_UTC_TIMESTAMP(__x, __z)",
+    "databricks": "FROM_UTC_TIMESTAMP(__x, __z)",
+    "trino": "CAST(AT_TIMEZONE(WITH_TIMEZONE(__x, 'UTC'), __z) AS TIMESTAMP)",
+    "oracle": "CAST(FROM_TZ(CAST(__x AS TIMESTAMP), 'UTC') AT TIME ZONE __z AS TIMESTAMP)",
+    # The instant moved by the zone's offset at that instant: its UTC reading is local time.
+    "clickhouse": "addSeconds(__x, timeZoneOffset(toTimeZone(__x, __z)))",
+}
+
+_ADD_SECONDS = {
+    "sqlite": "DATETIME(__x, __n || ' seconds')",
+    "mysql": "DATE_ADD(__x, INTERVAL __n SECOND)",
+    "tsql": "DATEADD(SECOND, __n, __x)",
+    "datafusion": "__x + CAST(CONCAT(CAST(__n AS VARCHAR), ' seconds') AS INTERVAL)",
+}
+
+
+def to_local(value: exp.Expr, calendar: Calendar, dialect: str,
+             span: tuple[dt.date, dt.date] | None = None) -> exp.Expr:
+    """The naive UTC timestamp ``value`` as wall-clock time in the calendar's zone.
+
+    Engines with a dependable zone database use it. The others (SQLite, MySQL/MariaDB,
+    SQL Server, DataFusion) get the zone's offsets spelled out from Python's zone
+    database as one CASE over the instants the offset changes — exact over ``span``
+    (the dates the query's periods can reach), the nearest offset outside it.
+    """
+    if calendar.is_utc:
+        return value
+    assert calendar.timezone is not None
+    template = _TO_LOCAL.get(dialect)
+    if template is not None:
+        return _fill(dialect, template, x=value, z=exp.Literal.string(calendar.timezone))
+    offsets = calendar.offsets(*span) if span else calendar.offsets()
+    add = _ADD_SECONDS.get(dialect)
+
+    def shifted(seconds: int) -> exp.Expr:
+        if not seconds:
+            return value.copy()
+        n = exp.Literal.number(seconds)
+        if add is not None:
+            return _fill(dialect, add, x=value, n=n)
+        return exp.DateAdd(this=value.copy(), expression=n, unit=exp.var("SECOND"))
+
+    if len(offsets) == 1:
+        return shifted(offsets[0][1])
+    ifs = [exp.If(this=exp.LT(this=value.copy(), expression=timestamp_literal(at, dialect)),
+                  true=shifted(before))
+           for (_, before), (at, _) in itertools.pairwise(offsets)]
+    return exp.Case(ifs=ifs, default=shifted(offsets[-1][1]))
+
+
+def add_months_clamped(day: exp.Expr, months: int, dialect: str) -> exp.Expr:
+    """A DATE ``months`` later (earlier when negative), clamped to the month's last day.
+
+    For days that are not a month's first: SQLite's date modifier would overflow into
+    the next month (03-31 minus a month is 03-02) and Oracle's ADD_MONTHS keeps a
+    month's last day last (02-29 plus a month is 03-31); every other engine clamps.
+    """
+    n = exp.Literal.number(months)
+    if dialect == "sqlite":
+        return _fill(dialect, "MIN(DATE(__x, 'start of month', __n || ' months', "
+                              "(CAST(STRFTIME('%d', __x) AS INTEGER) - 1) || ' days'), "
+                              "DATE(__x, 'start of month', (__n + 1) || ' months', '-1 days'))",
+                     x=day, n=n)
+    if dialect == "oracle":
+        return _fill(dialect, "LEAST(ADD_MONTHS(TRUNC(__x, 'MM'), __n) + (EXTRACT(DAY FROM __x) - 1), "
+                              "LAST_DAY(ADD_MONTHS(TRUNC(__x, 'MM'), __n)))", x=day, n=n)
+    return add_periods(day, n, "month", dialect)

@@ -14,15 +14,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from kpispec.calendar import GRAIN_MONTHS, GRAINS, Calendar
 from kpispec.errors import CompileError, QueryError
-from kpispec.spec.model import GRAINS, NO_OFFSET, Measure, Metric, Model, Offset
+from kpispec.spec.model import NO_OFFSET, Measure, Metric, Model, Offset, Window
 from kpispec.spec.resolve import ResolveError, Resolver
 
-__all__ = ["Aggregate", "Plan", "Query", "Scan", "build_plan"]
+__all__ = ["COMPARISONS", "Aggregate", "Plan", "Query", "Scan", "build_plan", "compare_offset"]
+
+#: What ``--compare`` accepts.
+COMPARISONS = ("previous_period", "same_period_last_year", "baseline")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,10 @@ class Query:
     start: dt.date | None = None  # inclusive
     end: dt.date | None = None  # exclusive
     where: exp.Expr | None = None
+    calendar: Calendar = field(default_factory=Calendar)
+    compare: str | None = None  # one of COMPARISONS
+    baseline: tuple[dt.date, dt.date] | None = None  # [start, end) with compare == "baseline"
+    targets: bool = False  # add <metric>__target and <metric>__attainment
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,13 @@ class Scan:
     at: str | None = None  # period_start | period_end: rows alive at that instant of each period
     shift: int = 0  # periods later that each row's value is reported (metric inputs at an offset)
     offset: Offset = NO_OFFSET  # the calendar offset behind `shift`
+    window: Window | None = None  # rolling / cumulative / grain-to-date: computed over the spine
+    baseline: tuple[dt.date, dt.date] | None = None  # one value per dimension over this range
+
+    @property
+    def over_spine(self) -> bool:
+        """True when the scan is computed for each period of the spine (not grouped by time)."""
+        return (self.at is not None or self.window is not None) and self.baseline is None
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,9 @@ class Output:
     name: str
     expr: exp.Expr
     metric: Metric
+    #: value | compare | change | change_pct | target | attainment (``expr`` is the metric's
+    #: value; the SQL builder makes the target's CASE) | column (a metric type's extra column)
+    kind: str = "value"
 
 
 @dataclass(frozen=True)
@@ -106,8 +124,8 @@ class _Planner:
         self.metrics = metrics
         self.query = query
         self.resolver = Resolver(models)
-        # (model, placement, offset) -> {measure key -> (alias, Measure, filters)}
-        self.groups: dict[tuple[str, str, Offset],
+        # (model, placement, offset, baseline) -> {measure key -> (alias, Measure, filters, metric)}
+        self.groups: dict[tuple[str, str, Offset, bool],
                           dict[str, tuple[str, Measure, tuple[exp.Expr, ...], str]]] = {}
         self.aliases: set[str] = set()
 
@@ -122,9 +140,11 @@ class _Planner:
         return alias
 
     def expand(self, name: str, filters: tuple[exp.Expr, ...], stack: tuple[str, ...],
-               offset: Offset = NO_OFFSET, tree: exp.Expr | None = None) -> exp.Expr:
+               offset: Offset = NO_OFFSET, tree: exp.Expr | None = None,
+               baseline: bool = False) -> exp.Expr:
         """The metric's expression (or ``tree``, one of its extra columns) with every
-        measure replaced by a scan column reference."""
+        measure replaced by a scan column reference (of the baseline's scans when
+        ``baseline``)."""
         metric = self.metrics[name]
         if name in stack:
             raise CompileError(f"metrics reference each other in a cycle: {' -> '.join(stack + (name,))}")
@@ -132,11 +152,11 @@ class _Planner:
             filters = filters + (metric.filter,)
         replacements: dict[str, exp.Expr] = {}
         for role, measure in metric.measures.items():
-            replacements[role] = self.measure_ref(name, role, measure, filters, offset)
+            replacements[role] = self.measure_ref(name, role, measure, filters, offset, baseline)
         references = {ref: (ref, offset) for ref in metric.refs}
         references.update({alias: (i.metric, offset + i.offset) for alias, i in metric.inputs.items()})
         for ref, (target, shift) in references.items():
-            inner = self.expand(target, filters, stack + (name,), shift)
+            inner = self.expand(target, filters, stack + (name,), shift, baseline=baseline)
             replacements[ref] = exp.paren(inner) if isinstance(inner, (exp.Binary, exp.Unary)) else inner
 
         def swap(node: exp.Expr) -> exp.Expr:
@@ -149,20 +169,24 @@ class _Planner:
         return (tree if tree is not None else metric.expr).copy().transform(swap, copy=False)
 
     def measure_ref(self, metric: str, role: str, measure: Measure,
-                    filters: tuple[exp.Expr, ...], offset: Offset = NO_OFFSET) -> exp.Expr:
-        if offset and measure.at:
-            raise QueryError(f"metric {metric!r}: an offset of a point-in-time ('at') measure is "
-                             "not supported")
-        group = self.groups.setdefault((measure.model, measure.placement, offset), {})
+                    filters: tuple[exp.Expr, ...], offset: Offset = NO_OFFSET,
+                    baseline: bool = False) -> exp.Expr:
+        window = measure.window
+        if window is not None and window.to_date is not None:
+            _check_to_date(metric, window.to_date, self.query.grain, self.query.calendar)
+        group = self.groups.setdefault((measure.model, measure.placement, offset, baseline), {})
         key = "|".join([measure.agg, _key(measure.expr), _key(measure.filter), str(measure.p),
                         *sorted(_key(f) for f in filters)])
         if key not in group:
             wanted = f"{metric}__{role}" if role != "value" else metric
             if offset:
                 wanted += "__" + str(offset).replace(" ", "_") + "_earlier"
+            if baseline:
+                wanted += "__baseline"
             group[key] = (self._alias(wanted), measure, filters, metric)
         alias = group[key][0]
-        ref: exp.Expr = exp.column(alias, table=_scan_name(measure.model, measure.placement, offset))
+        ref: exp.Expr = exp.column(alias, table=_scan_name(measure.model, measure.placement, offset,
+                                                           baseline))
         if measure.additive:
             ref = exp.func("COALESCE", ref, exp.Literal.number(0))
         return ref
@@ -180,7 +204,7 @@ class _Planner:
 
     def scans(self) -> tuple[Scan, ...]:
         out = []
-        for (model_name, placement, offset), measures in self.groups.items():
+        for (model_name, placement, offset, baseline), measures in self.groups.items():
             model = self.models[model_name]
             joins: list[str] = []
             first_metric = next(iter(measures.values()))[3]
@@ -222,28 +246,59 @@ class _Planner:
                 aggregates.append(Aggregate(alias, measure.agg, expr, _and(rest), measure.p,
                                             measure.additive, metric))
             at = placement[3:] if placement.startswith("at_") else None
+            first_measure = next(iter(measures.values()))[1]
             out.append(Scan(
-                name=_scan_name(model_name, placement, offset), model=model,
-                time=None if at else exp.column(placement, table=model_name), joins=tuple(joins),
-                dimensions=tuple(dims), where=tuple(where), aggregates=tuple(aggregates), at=at,
-                shift=shift_periods(offset, self.query.grain), offset=offset))
+                name=_scan_name(model_name, placement, offset, baseline), model=model,
+                time=None if at else exp.column(str(first_measure.time), table=model_name),
+                joins=tuple(joins), dimensions=tuple(dims), where=tuple(where),
+                aggregates=tuple(aggregates), at=at,
+                shift=0 if baseline else shift_periods(offset, self.query.grain), offset=offset,
+                window=first_measure.window,
+                baseline=self.query.baseline if baseline else None))
         return tuple(out)
 
 
-def _scan_name(model: str, placement: str, offset: Offset = NO_OFFSET) -> str:
+def _scan_name(model: str, placement: str, offset: Offset = NO_OFFSET, baseline: bool = False) -> str:
     name = f"{model}_{placement}" if placement.startswith("at_") else f"{model}_by_{placement}"
-    return name + ("_" + str(offset).replace(" ", "_") + "_earlier" if offset else "")
+    name += "_" + str(offset).replace(" ", "_") + "_earlier" if offset else ""
+    return name + ("_baseline" if baseline else "")
 
 
-_GRAIN_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+def _check_to_date(metric: str, to_date: str, grain: str, calendar: Calendar) -> None:
+    """A grain-to-date window must hold whole query periods (month-to-date by day, week or month)."""
+    if grain in ("day", "week"):
+        if to_date == "day" and grain == "week":
+            raise QueryError(f"metric {metric!r}: day-to-date cannot be read by week",
+                             hint="Query at --grain day")
+        return
+    months = GRAIN_MONTHS.get(to_date)
+    if months is None or months % GRAIN_MONTHS[grain] or \
+            (calendar.anchor(to_date) - calendar.anchor(grain)) % GRAIN_MONTHS[grain]:
+        raise QueryError(f"metric {metric!r}: {to_date}-to-date does not hold whole {grain} periods",
+                         hint=f"Query at a grain finer than {to_date} (e.g. --grain day or month)")
+
+
+def compare_offset(compare: str, grain: str) -> Offset:
+    """How much earlier the period a ``--compare`` reads is.
+
+    The previous period is one period back; the same period last year is twelve months
+    back for month-based grains and 52 weeks (364 days: the same weekday) for days and weeks.
+    """
+    if compare == "previous_period":
+        if grain in ("day", "week"):
+            return Offset(days=1 if grain == "day" else 7)
+        return Offset(months=GRAIN_MONTHS[grain])
+    if grain in ("day", "week"):
+        return Offset(days=364)
+    return Offset(months=12)
 
 
 def shift_periods(offset: Offset, grain: str) -> int:
     """How many ``grain`` periods ``offset`` is; a QueryError when it is not a whole number."""
     if not offset:
         return 0
-    if offset.months and grain in _GRAIN_MONTHS and offset.months % _GRAIN_MONTHS[grain] == 0:
-        return offset.months // _GRAIN_MONTHS[grain]
+    if offset.months and grain in GRAIN_MONTHS and offset.months % GRAIN_MONTHS[grain] == 0:
+        return offset.months // GRAIN_MONTHS[grain]
     if offset.days and grain == "day":
         return offset.days
     if offset.days and grain == "week" and offset.days % 7 == 0:
@@ -264,10 +319,35 @@ def build_plan(models: Mapping[str, Model], metrics: Mapping[str, Metric], query
         raise QueryError(f"--from {query.start} is not before --to {query.end}")
     if len(set(query.dimensions)) != len(query.dimensions):
         raise QueryError("a dimension is named twice in --by")
+    if query.compare is not None and query.compare not in COMPARISONS:
+        raise QueryError(f"unknown comparison {query.compare!r}; choose one of {', '.join(COMPARISONS)}")
+    if (query.compare == "baseline") != (query.baseline is not None):
+        raise QueryError("a baseline comparison needs its range, and a range needs "
+                         "compare='baseline'", hint="Give --baseline START:END")
+    if query.baseline is not None and query.baseline[0] >= query.baseline[1]:
+        raise QueryError(f"--baseline {query.baseline[0]}:{query.baseline[1]}: the start is not "
+                         "before the end")
     planner = _Planner(models, metrics, query)
-    outputs = tuple(
-        Output(name if key is None else f"{name}__{key}",
-               planner.expand(name, (), (), tree=tree), metrics[name])
-        for name in query.metrics
-        for key, tree in [(None, None), *metrics[name].columns.items()])
-    return Plan(query, planner.scans(), outputs, models)
+    outputs: list[Output] = []
+    for name in query.metrics:
+        value = planner.expand(name, (), ())
+        outputs.append(Output(name, value, metrics[name]))
+        if query.compare is not None:
+            if query.compare == "baseline":
+                other = planner.expand(name, (), (), baseline=True)
+            else:
+                other = planner.expand(name, (), (), compare_offset(query.compare, query.grain))
+            change = exp.Sub(this=exp.paren(value.copy()), expression=exp.paren(other.copy()))
+            pct = exp.Mul(this=exp.Literal.number(100),
+                          expression=exp.Div(this=exp.paren(change.copy()),
+                                             expression=exp.func("ABS", other.copy())))
+            outputs += [Output(f"{name}__compare", other, metrics[name], "compare"),
+                        Output(f"{name}__change", change, metrics[name], "change"),
+                        Output(f"{name}__change_pct", pct, metrics[name], "change_pct")]
+        if query.targets and metrics[name].targets is not None:
+            outputs += [Output(f"{name}__target", value, metrics[name], "target"),
+                        Output(f"{name}__attainment", value, metrics[name], "attainment")]
+        for key, tree in metrics[name].columns.items():
+            outputs.append(Output(f"{name}__{key}", planner.expand(name, (), (), tree=tree),
+                                  metrics[name], "column"))
+    return Plan(query, planner.scans(), tuple(outputs), models)

@@ -18,60 +18,36 @@ import datetime as dt
 
 from sqlglot import exp
 
+from kpispec.calendar import FISCAL_GRAINS, Calendar, add_months
 from kpispec.compile import dialects
 from kpispec.compile.plan import Aggregate, Plan, Scan
-from kpispec.extensions import AddDays, PeriodStart, RowExists
-from kpispec.spec.model import Offset
+from kpispec.extensions import AddDays, LocalTime, PeriodStart, RowExists
+from kpispec.spec.model import Offset, Window
 
 __all__ = ["build_select", "period_count", "period_start"]
 
 PERIOD = "period"
+PERIOD_LABEL = "period_label"
 #: A bounded range of at most this many periods lists them literally instead of
 #: generating them from a digits × digits… number table.
 LITERAL_SPINE_MAX = 24
 
 
-def period_start(day: dt.date, grain: str) -> dt.date:
-    """The first day of the ``grain`` period holding ``day`` (weeks start Monday)."""
-    if grain == "day":
-        return day
-    if grain == "week":
-        return day - dt.timedelta(days=day.weekday())
-    if grain == "month":
-        return day.replace(day=1)
-    if grain == "quarter":
-        return dt.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-    return dt.date(day.year, 1, 1)
+def period_start(day: dt.date, grain: str, calendar: Calendar | None = None) -> dt.date:
+    """The first day of the ``grain`` period holding ``day`` (Monday weeks by default)."""
+    return (calendar or Calendar()).period_start(day, grain)
 
 
 def shift_date(day: dt.date, offset: Offset) -> dt.date:
     """``day`` moved ``offset`` earlier (months keep the day, clamped to the month's end)."""
     if offset.days:
         return day - dt.timedelta(days=offset.days)
-    if not offset.months:
-        return day
-    index = day.year * 12 + day.month - 1 - offset.months
-    year, month = divmod(index, 12)
-    first_next = dt.date(year + (month + 1) // 12, (month + 1) % 12 + 1, 1)
-    last_day = (first_next - dt.timedelta(days=1)).day
-    return dt.date(year, month + 1, min(day.day, last_day))
+    return add_months(day, -offset.months) if offset.months else day
 
 
-def period_count(first: dt.date, end: dt.date, grain: str) -> int:
-    """How many ``grain`` periods start on or after ``first`` and before ``end``."""
-    if end <= first:
-        return 0
-    if grain in ("day", "week"):
-        step = 1 if grain == "day" else 7
-        return ((end - first).days + step - 1) // step
-    months = {"month": 1, "quarter": 3, "year": 12}[grain]
-    span = (end.year - first.year) * 12 + end.month - first.month
-    count = span // months
-    # A period starting before `end` (on a later day of its first month) still counts.
-    last = first.month - 1 + count * months
-    if dt.date(first.year + last // 12, last % 12 + 1, 1) < end:
-        count += 1
-    return count
+def period_count(first: dt.date, end: dt.date, grain: str, calendar: Calendar | None = None) -> int:
+    """How many ``grain`` periods start on or after the period start ``first`` and before ``end``."""
+    return len((calendar or Calendar()).periods(first, end, grain)) if end > first else 0
 
 
 def _aggregate(a: Aggregate, dialect: str) -> exp.Expr:
@@ -102,13 +78,94 @@ def _percentile(value: exp.Expr, p: float | None, dialect: str) -> exp.Expr:
                            expression=exp.Order(expressions=[exp.Ordered(this=value)]))
 
 
+# -- time: local time, bounds ------------------------------------------------------------
+
+
+def _is_date_column(column: exp.Expr, plan: Plan) -> bool:
+    """True for a column its model declares ``type: date`` (calendar dates: never converted)."""
+    if not isinstance(column, exp.Column):
+        return False
+    model = plan.models.get(column.table)
+    return model is not None and model.column_types.get(column.name) == "date"
+
+
+def _local(column: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
+    """A time column as wall-clock time in the query's zone (naive timestamps are UTC)."""
+    calendar = plan.query.calendar
+    if calendar.is_utc or _is_date_column(column, plan):
+        return column
+    return dialects.to_local(column, calendar, dialect, _zone_span(plan))
+
+
+def _zone_span(plan: Plan) -> tuple[dt.date, dt.date] | None:
+    """The dates a query's period boundaries can fall on (None: unbounded)."""
+    q = plan.query
+    starts = [q.start] + ([q.baseline[0]] if q.baseline else [])
+    ends = [q.end] + ([q.baseline[1]] if q.baseline else [])
+    if any(d is None for d in starts + ends):
+        return None
+    back = 370  # a year: grain-to-date windows start up to a (fiscal) year before the period
+    for scan in plan.scans:
+        reach = scan.offset.days + 31 * scan.offset.months
+        if scan.window is not None and scan.window.length is not None:
+            reach += scan.window.length.days + 31 * scan.window.length.months
+        back = max(back, 370 + reach)
+    first = min(d for d in starts if d is not None) - dt.timedelta(days=back)
+    last = max(d for d in ends if d is not None) + dt.timedelta(days=370)
+    return first, last
+
+
+def _bound(column: exp.Expr, day: dt.date, plan: Plan, dialect: str) -> exp.Expr:
+    """The first instant of local ``day``, comparable with the raw (UTC) ``column``."""
+    calendar = plan.query.calendar
+    if calendar.is_utc or _is_date_column(column, plan):
+        return dialects.timestamp_literal(day, dialect)
+    return dialects.timestamp_literal(calendar.utc_instant(day), dialect)
+
+
+def _period_of(value: exp.Expr, plan: Plan, dialect: str, grain: str | None = None) -> exp.Expr:
+    return dialects.period_of(value, grain or plan.query.grain, plan.query.calendar, dialect)
+
+
+def _window_lower_date(window: Window, upper: dt.date, calendar: Calendar) -> dt.date | None:
+    """Python twin of :func:`_window_lower`: the first day a window ending at ``upper`` reads."""
+    if window.length is not None:
+        return shift_date(upper, window.length)
+    if window.to_date is not None:
+        return calendar.period_start(upper - dt.timedelta(days=1), window.to_date)
+    return None
+
+
+def _window_lower(window: Window, upper: exp.Expr, plan: Plan, dialect: str) -> exp.Expr | None:
+    """The first day (a DATE) a window ending at the DATE ``upper`` (exclusive) reads."""
+    length = window.length
+    if length is not None:
+        if length.days:
+            return dialects.add_periods(upper, exp.Literal.number(-length.days), "day", dialect)
+        if plan.query.grain in ("day", "week"):  # upper may be any day of a month
+            return dialects.add_months_clamped(upper, -length.months, dialect)
+        return dialects.add_periods(upper, exp.Literal.number(-length.months), "month", dialect)
+    if window.to_date is not None:
+        last_day = dialects.add_periods(upper, exp.Literal.number(-1), "day", dialect)
+        return _period_of(last_day, plan, dialect, window.to_date)
+    return None
+
+
+# -- scans --------------------------------------------------------------------------------
+
+
 def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
-    """One GROUP BY over a model: by its time column, or over the spine for an `at` scan."""
+    """One GROUP BY over a model: by its time column, over the spine for an `at` or a
+    windowed scan, or by dimensions only for a baseline."""
+    if scan.baseline is not None:
+        return _baseline_select(scan, plan, dialect)
     if scan.at:
         return _at_scan_select(scan, plan, dialect)
+    if scan.window is not None:
+        return _window_select(scan, plan, dialect)
     assert scan.time is not None
     q = plan.query
-    period = dialects.truncate(scan.time.copy(), q.grain, dialect)
+    period = _period_of(_local(scan.time.copy(), plan, dialect), plan, dialect)
     if scan.shift:  # a metric input at an offset: report each row `shift` periods later
         period = dialects.add_periods(period, exp.Literal.number(scan.shift), q.grain, dialect)
     select = _select_list(scan, period, dialect)
@@ -119,11 +176,11 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     if q.start is not None:
         start = shift_date(q.start, scan.offset)
         conditions.append(exp.GTE(this=scan.time.copy(),
-                                  expression=dialects.timestamp_literal(start, dialect)))
+                                  expression=_bound(scan.time, start, plan, dialect)))
     if q.end is not None:
         end = shift_date(q.end, scan.offset)
         conditions.append(exp.LT(this=scan.time.copy(),
-                                 expression=dialects.timestamp_literal(end, dialect)))
+                                 expression=_bound(scan.time, end, plan, dialect)))
     if q.start is None and q.end is None:
         conditions.append(exp.Not(this=exp.Is(this=scan.time.copy(), expression=exp.Null())))
     conditions += [c.copy() for c in scan.where]
@@ -132,8 +189,8 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     return select.group_by(*group, copy=False)
 
 
-def _select_list(scan: Scan, period: exp.Expr, dialect: str) -> exp.Select:
-    select = exp.select(exp.alias_(period, PERIOD))
+def _select_list(scan: Scan, period: exp.Expr | None, dialect: str) -> exp.Select:
+    select = exp.select(exp.alias_(period, PERIOD)) if period is not None else exp.select()
     for name, expr in scan.dimensions:
         select = select.select(exp.alias_(expr.copy(), name), copy=False)
     for a in scan.aggregates:
@@ -154,10 +211,18 @@ def _joins(select: exp.Select, scan: Scan, plan: Plan) -> exp.Select:
     return select
 
 
-def _at_scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
-    """Rows alive at an instant of every period of the spine (a model with a lifecycle).
+def _evaluated_period(scan: Scan, plan: Plan, dialect: str) -> exp.Expr:
+    """The spine period a scan over the spine computes its value at (earlier at an offset)."""
+    period = exp.column(PERIOD, table="periods")
+    if scan.shift:
+        return dialects.add_periods(period, exp.Literal.number(-scan.shift), plan.query.grain, dialect)
+    return period
 
-    At period start the instant is the period's first moment t: start <= t and
+
+def _alive(scan: Scan, moment: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
+    """Rows of a model with a lifecycle alive at ``moment``.
+
+    At period start ``moment`` is the period's first moment t: start <= t and
     (end IS NULL or end > t). At period end it is the next period's first moment
     n, exclusive: start < n and (end IS NULL or end >= n) — so a row ending exactly
     at midnight on the 1st is alive at the end of the month before, not at the
@@ -166,25 +231,35 @@ def _at_scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     model = scan.model
     assert model.lifecycle is not None
     start_col, end_col = model.lifecycle
-    period = exp.column(PERIOD, table="periods")
+    start = _local(exp.column(start_col, table=model.name), plan, dialect)
+    began: exp.Expr
     if scan.at == "period_start":
-        instant = dialects.instant(period.copy(), dialect)
-        began: exp.Expr = exp.LTE(this=exp.column(start_col, table=model.name), expression=instant)
+        began = exp.LTE(this=start, expression=moment)
         alive_op: type[exp.Expr] = exp.GT
     else:
-        next_period = dialects.add_periods(period.copy(), exp.Literal.number(1), plan.query.grain, dialect)
-        instant = dialects.instant(next_period, dialect)
-        began = exp.LT(this=exp.column(start_col, table=model.name), expression=instant)
+        began = exp.LT(this=start, expression=moment)
         alive_op = exp.GTE
-    active = began
-    if end_col:
-        end = exp.column(end_col, table=model.name)
-        not_ended = exp.or_(exp.Is(this=end.copy(), expression=exp.Null()),
-                            alive_op(this=end, expression=instant.copy()))
-        active = exp.and_(began, exp.paren(not_ended))
+    if not end_col:
+        return began
+    end = _local(exp.column(end_col, table=model.name), plan, dialect)
+    not_ended = exp.or_(exp.Is(this=exp.column(end_col, table=model.name), expression=exp.Null()),
+                        alive_op(this=end, expression=moment.copy()))
+    return exp.and_(began, exp.paren(not_ended))
+
+
+def _at_scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
+    """Rows alive at an instant of every period of the spine (a model with a lifecycle)."""
+    model = scan.model
+    evaluated = _evaluated_period(scan, plan, dialect)
+    if scan.at == "period_start":
+        moment = dialects.instant(evaluated, dialect)
+    else:
+        following = dialects.add_periods(evaluated, exp.Literal.number(1), plan.query.grain, dialect)
+        moment = dialects.instant(following, dialect)
+    period = exp.column(PERIOD, table="periods")
     select = _select_list(scan, period.copy(), dialect).from_("periods", copy=False)
-    select = select.join(exp.alias_(model.relation.copy(), model.name, table=True), on=active,
-                         join_type="inner", copy=False)
+    select = select.join(exp.alias_(model.relation.copy(), model.name, table=True),
+                         on=_alive(scan, moment, plan, dialect), join_type="inner", copy=False)
     select = _joins(select, scan, plan)
     if scan.where:
         select = select.where(exp.and_(*[_wrap(c.copy()) for c in scan.where]), copy=False)
@@ -192,29 +267,90 @@ def _at_scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     return select.group_by(*group, copy=False)
 
 
+def _window_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
+    """A rolling, cumulative or grain-to-date measure: for every period of the spine, the
+    rows whose time falls in the window that ends with the period."""
+    assert scan.time is not None and scan.window is not None
+    q = plan.query
+    model = scan.model
+    upper = dialects.add_periods(_evaluated_period(scan, plan, dialect), exp.Literal.number(1),
+                                 q.grain, dialect)
+    lower = _window_lower(scan.window, upper.copy(), plan, dialect)
+    time = _local(scan.time.copy(), plan, dialect)
+    within: exp.Expr = exp.LT(this=time, expression=dialects.instant(upper, dialect))
+    if lower is not None:
+        within = exp.and_(exp.GTE(this=time.copy(), expression=dialects.instant(lower, dialect)),
+                          within)
+    period = exp.column(PERIOD, table="periods")
+    select = _select_list(scan, period.copy(), dialect).from_("periods", copy=False)
+    select = select.join(exp.alias_(model.relation.copy(), model.name, table=True), on=within,
+                         join_type="inner", copy=False)
+    select = _joins(select, scan, plan)
+    # The rows a bounded range can reach, as plain bounds on the column (for pruning).
+    conditions = [c.copy() for c in scan.where]
+    calendar = q.calendar
+    if q.end is not None:
+        last = calendar.period_start(q.end - dt.timedelta(days=1), q.grain)
+        last_end = calendar.add(last, 1 - scan.shift, q.grain)
+        conditions.append(exp.LT(this=scan.time.copy(),
+                                 expression=_bound(scan.time, last_end, plan, dialect)))
+    if q.start is not None:
+        first_end = calendar.add(calendar.period_start(q.start, q.grain), 1 - scan.shift, q.grain)
+        first_day = _window_lower_date(scan.window, first_end, calendar)
+        if first_day is not None:
+            conditions.append(exp.GTE(this=scan.time.copy(),
+                                      expression=_bound(scan.time, first_day, plan, dialect)))
+    if conditions:
+        select = select.where(exp.and_(*[_wrap(c) for c in conditions]), copy=False)
+    group = [period.copy()] + [expr.copy() for _, expr in scan.dimensions]
+    return select.group_by(*group, copy=False)
+
+
+def _baseline_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
+    """One value per dimension combination over the baseline range, read as one period."""
+    assert scan.baseline is not None
+    calendar = plan.query.calendar
+    first, end = (shift_date(day, scan.offset) for day in scan.baseline)
+    model = scan.model
+    select = _select_list(scan, None, dialect)
+    select = select.from_(exp.alias_(model.relation.copy(), model.name, table=True), copy=False)
+    select = _joins(select, scan, plan)
+    conditions: list[exp.Expr] = []
+    if scan.at:
+        moment = dialects.instant(dialects.date_literal(first if scan.at == "period_start" else end,
+                                                        dialect), dialect)
+        conditions.append(_alive(scan, moment, plan, dialect))
+    else:
+        assert scan.time is not None
+        lower: dt.date | None = first
+        if scan.window is not None:
+            lower = _window_lower_date(scan.window, end, calendar)
+        if lower is not None:
+            conditions.append(exp.GTE(this=scan.time.copy(),
+                                      expression=_bound(scan.time, lower, plan, dialect)))
+        conditions.append(exp.LT(this=scan.time.copy(), expression=_bound(scan.time, end, plan, dialect)))
+    conditions += [c.copy() for c in scan.where]
+    select = select.where(exp.and_(*[_wrap(c) for c in conditions]), copy=False)
+    if scan.dimensions:
+        select = select.group_by(*[expr.copy() for _, expr in scan.dimensions], copy=False)
+    return select
+
+
 def _wrap(condition: exp.Expr) -> exp.Expr:
     return exp.paren(condition) if isinstance(condition, exp.Or) else condition
 
 
-def _literal_periods(first: dt.date, count: int, grain: str, dialect: str) -> exp.Expr:
+# -- the period spine ---------------------------------------------------------------------
+
+
+def _literal_periods(days: list[dt.date], dialect: str) -> exp.Expr:
     """The periods of a short bounded range, listed one by one."""
-    rows = []
-    day = first
-    for _ in range(count):
-        rows.append(dialects.select_constant(dialects.date_literal(day, dialect), PERIOD, dialect))
-        day = _next_period(day, grain)
+    rows = [dialects.select_constant(dialects.date_literal(day, dialect), PERIOD, dialect)
+            for day in days]
     union: exp.Expr = rows[0]
     for row in rows[1:]:
         union = exp.union(union, row, distinct=False)
     return union
-
-
-def _next_period(day: dt.date, grain: str) -> dt.date:
-    if grain in ("day", "week"):
-        return day + dt.timedelta(days=1 if grain == "day" else 7)
-    months = {"month": 1, "quarter": 3, "year": 12}[grain]
-    index = day.year * 12 + day.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def _bounds_parts(plan: Plan, dialect: str) -> list[exp.Select]:
@@ -222,19 +358,21 @@ def _bounds_parts(plan: Plan, dialect: str) -> list[exp.Select]:
     computed over the spine itself) the periods its lifecycle starts and ends in."""
     parts: list[exp.Select] = []
     lifecycles: set[str] = set()
-    primary = [s for s in plan.scans if not s.offset] or list(plan.scans)
+    current = [s for s in plan.scans if s.baseline is None]
+    primary = [s for s in current if not s.offset] or current
     for scan in primary:  # inputs at an offset reach past the data: they do not extend it
-        if not scan.at:
+        if not scan.at and scan.window is None:
             parts.append(exp.select(PERIOD).from_(scan.name))
             continue
-        if scan.model.name in lifecycles:
-            continue
-        lifecycles.add(scan.model.name)
         model = scan.model
-        assert model.lifecycle is not None
-        for column in filter(None, model.lifecycle):
+        columns = [scan.time.name] if scan.time is not None else list(filter(None, model.lifecycle or ()))
+        key = f"{model.name}:{','.join(columns)}"
+        if key in lifecycles:
+            continue
+        lifecycles.add(key)
+        for column in columns:
             ref = exp.column(column, table=model.name)
-            period = dialects.truncate(ref.copy(), plan.query.grain, dialect)
+            period = _period_of(_local(ref.copy(), plan, dialect), plan, dialect)
             parts.append(exp.select(exp.alias_(period, PERIOD))
                          .from_(exp.alias_(model.relation.copy(), model.name, table=True))
                          .where(exp.Not(this=exp.Is(this=ref, expression=exp.Null()))))
@@ -245,13 +383,14 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
     """CTEs for the period spine: digits, numbers, [bounds,] periods."""
     q = plan.query
     grain = q.grain
+    calendar = q.calendar
     ctes: list[tuple[str, exp.Expr]] = []
-    first_lit = period_start(q.start, grain) if q.start else None
-    last_lit = period_start(q.end - dt.timedelta(days=1), grain) if q.end else None
+    first_lit = calendar.period_start(q.start, grain) if q.start else None
+    last_lit = calendar.period_start(q.end - dt.timedelta(days=1), grain) if q.end else None
     if first_lit and q.end:
-        count = period_count(first_lit, q.end, grain)
+        count = period_count(first_lit, q.end, grain, calendar)
         if count <= LITERAL_SPINE_MAX:
-            return [("periods", _literal_periods(first_lit, count, grain, dialect))]
+            return [("periods", _literal_periods(calendar.periods(first_lit, q.end, grain), dialect))]
         digits = max(1, len(str(max(count - 1, 0))))
     else:
         count = None
@@ -298,19 +437,23 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
     return ctes
 
 
+# -- the whole query ----------------------------------------------------------------------
+
+
 def build_select(plan: Plan, dialect: str) -> exp.Select:
     """The whole query as one sqlglot SELECT in ``dialect``'s constructs."""
     # Scans by a time column come first (an unbounded spine reads their periods);
-    # point-in-time scans come after the spine they are computed over.
+    # scans over the spine come after it.
     ctes: list[tuple[str, exp.Expr]] = [(s.name, _scan_select(s, plan, dialect))
-                                         for s in plan.scans if not s.at]
+                                         for s in plan.scans if not s.over_spine]
     ctes += _spine(plan, dialect)
-    ctes += [(s.name, _scan_select(s, plan, dialect)) for s in plan.scans if s.at]
+    ctes += [(s.name, _scan_select(s, plan, dialect)) for s in plan.scans if s.over_spine]
     dims = [name for name, _ in plan.scans[0].dimensions] if plan.scans else []
+    by_period = [s for s in plan.scans if s.baseline is None]
     key_table = "periods"
-    if dims:
+    if dims and by_period:
         keys: exp.Expr | None = None
-        for scan in plan.scans:
+        for scan in by_period:
             part = exp.select(PERIOD, *dims).from_(scan.name)
             keys = part if keys is None else exp.union(keys, part, distinct=True)
         assert keys is not None
@@ -318,24 +461,36 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
         key_table = "dimension_keys"
     # Every result column is aliased: some engines (ClickHouse) would otherwise name a
     # qualified column "periods.period".
-    select = exp.select(exp.alias_(exp.column(PERIOD, table="periods"), PERIOD))
+    period_ref = exp.column(PERIOD, table="periods")
+    select = exp.select(exp.alias_(period_ref.copy(), PERIOD))
+    q = plan.query
+    if q.grain in FISCAL_GRAINS:
+        label = dialects.fiscal_label(period_ref.copy(), q.grain, q.calendar, dialect)
+        select = select.select(exp.alias_(label, PERIOD_LABEL), copy=False)
     for d in dims:
         select = select.select(exp.alias_(exp.column(d, table=key_table), d), copy=False)
     for out in plan.outputs:
-        select = select.select(exp.alias_(_safe_division(out.expr), out.name), copy=False)
+        tree = out.expr
+        if out.kind in ("target", "attainment"):
+            target, attainment = _target_columns(out.metric.name, out.expr, plan, dialect)
+            tree = target if out.kind == "target" else attainment
+        select = select.select(exp.alias_(_safe_division(tree), out.name), copy=False)
     select = select.from_("periods", copy=False)
-    if dims:
+    if dims and by_period:
         select = select.join(key_table, on=exp.EQ(this=exp.column(PERIOD, table=key_table),
-                                                  expression=exp.column(PERIOD, table="periods")),
+                                                  expression=period_ref.copy()),
                              join_type="left", copy=False)
     for scan in plan.scans:
-        on: exp.Expr = exp.EQ(this=exp.column(PERIOD, table=scan.name),
-                                    expression=exp.column(PERIOD, table="periods"))
-        for d in dims:
-            on = exp.and_(on, dialects.null_safe_eq(exp.column(d, table=scan.name),
-                                                    exp.column(d, table=key_table), dialect))
-        select = select.join(scan.name, on=on, join_type="left", copy=False)
-    order = [exp.column(PERIOD, table="periods")] + [exp.column(d, table=key_table) for d in dims]
+        conditions = [dialects.null_safe_eq(exp.column(d, table=scan.name),
+                                            exp.column(d, table=key_table), dialect) for d in dims]
+        if scan.baseline is None:
+            conditions.insert(0, exp.EQ(this=exp.column(PERIOD, table=scan.name),
+                                        expression=period_ref.copy()))
+        if conditions:
+            select = select.join(scan.name, on=exp.and_(*conditions), join_type="left", copy=False)
+        else:  # a baseline without dimensions: exactly one row
+            select = select.join(scan.name, join_type="cross", copy=False)
+    order = [period_ref.copy()] + [exp.column(d, table=key_table) for d in dims]
     select = select.order_by(*[exp.Ordered(this=o, nulls_first=False) for o in order], copy=False)
     for name, body in ctes:
         select = select.with_(name, as_=body, copy=False)
@@ -344,10 +499,50 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
     return dialects.query_settings(spelled, dialect)
 
 
+def target_applies(plan: Plan, metric: str) -> tuple[float | None, dict[dt.date, float]]:
+    """The constant target and the per-period targets of ``metric`` a query at its grain uses."""
+    from kpispec.errors import QueryError
+
+    targets = next(o.metric.targets for o in plan.outputs if o.name == metric)
+    if targets is None:
+        return None, {}
+    q = plan.query
+    if targets.grain == q.grain:
+        return targets.value, dict(targets.periods)
+    if targets.value is None:
+        raise QueryError(f"--targets: the targets of {metric!r} are per {targets.grain} period; "
+                         f"this query is by {q.grain}", hint=f"Query at --grain {targets.grain}")
+    return targets.value, {}
+
+
+def _target_columns(name: str, value: exp.Expr, plan: Plan, dialect: str
+                    ) -> tuple[exp.Expr, exp.Expr]:
+    """``<metric>__target`` (a CASE over the period) and ``<metric>__attainment``."""
+    metric = next(o.metric for o in plan.outputs if o.name == name)
+    constant, periods = target_applies(plan, name)
+    default: exp.Expr = exp.Literal.number(constant) if constant is not None else exp.Null()
+    target: exp.Expr = default
+    if periods:
+        period = exp.column(PERIOD, table="periods")
+        target = exp.Case(ifs=[exp.If(this=exp.EQ(this=period.copy(),
+                                                  expression=dialects.date_literal(day, dialect)),
+                                      true=exp.Literal.number(v))
+                               for day, v in sorted(periods.items())], default=default)
+    assert metric.targets is not None
+    actual = exp.paren(value.copy())
+    higher = metric.targets.higher_is_better
+    ratio = (exp.Div(this=actual, expression=target.copy()) if higher
+             else exp.Div(this=target.copy(), expression=actual))
+    attainment = exp.Mul(this=exp.Literal.number(100), expression=ratio)
+    return target, attainment
+
+
 def _metric_type_nodes(node: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
-    """Spell the nodes metric types may use (PeriodStart, AddDays, RowExists)."""
+    """Spell the nodes metric types may use (PeriodStart, LocalTime, AddDays, RowExists)."""
     if isinstance(node, AddDays):
         return dialects.add_days(node.this, node.args["days"], dialect)
+    if isinstance(node, LocalTime):
+        return _local(node.this, plan, dialect)
     if isinstance(node, RowExists):
         model = plan.models[node.name]
         # transform() does not visit what a replacement holds: spell nested nodes first.
@@ -359,7 +554,7 @@ def _metric_type_nodes(node: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
     if not isinstance(node, PeriodStart):
         return node
     grain = plan.query.grain
-    start = dialects.truncate(node.this, grain, dialect)
+    start = _period_of(_local(node.this, plan, dialect), plan, dialect)
     periods = node.args.get("periods")
     if periods is None or (isinstance(periods, exp.Literal) and periods.this == "0"):
         return start
@@ -368,10 +563,9 @@ def _metric_type_nodes(node: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
 
 def _safe_division(tree: exp.Expr) -> exp.Expr:
     """Every division NULL (never an error) when its divisor is 0, and never integer division."""
-    def fix(node: exp.Expr) -> exp.Expr:
-        if isinstance(node, exp.Div):
-            divisor = exp.func("NULLIF", node.expression, exp.Literal.number(0))
-            return exp.Div(this=node.this, expression=divisor, typed=False, safe=False)
-        return node
-
-    return tree.copy().transform(fix, copy=False)
+    tree = tree.copy()
+    for node in list(tree.find_all(exp.Div)):
+        node.set("expression", exp.func("NULLIF", node.expression, exp.Literal.number(0)))
+        node.set("typed", False)
+        node.set("safe", False)
+    return tree

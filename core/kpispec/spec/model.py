@@ -6,10 +6,12 @@ Every SQL-bearing field holds a checked sqlglot tree; every node keeps the
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kpispec.calendar import GRAINS, Calendar
 from kpispec.errors import Location
 from sqlglot import exp
 
@@ -25,9 +27,10 @@ __all__ = [
     "Model",
     "Offset",
     "Settings",
+    "Targets",
+    "Window",
 ]
 
-GRAINS = ("day", "week", "month", "quarter", "year")
 AGGREGATIONS = ("count", "count_distinct", "sum", "avg", "min", "max", "median", "percentile")
 #: Aggregations whose value over no rows is 0 rather than NULL.
 ADDITIVE = frozenset({"count", "count_distinct", "sum"})
@@ -39,11 +42,20 @@ class Settings:
 
     dialect: str = "duckdb"
     week_start: str = "monday"
+    fiscal_year_start_month: int = 1
+    fiscal_year_label: str = "end"
+    timezone: str | None = None
     vars: Mapping[str, Any] = field(default_factory=dict)
     packs: Mapping[str, bool] = field(default_factory=dict)
     source: str | None = None
     name: str = ""
     paths: tuple[str, ...] = ()
+
+    @property
+    def calendar(self) -> Calendar:
+        """The project's calendar (queries may override any part of it)."""
+        return Calendar(self.week_start, self.fiscal_year_start_month, self.fiscal_year_label,
+                        self.timezone)
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,7 @@ class Model:
     time: str | None = None
     columns: tuple[str, ...] | None = None
     column_exprs: Mapping[str, exp.Expr] = field(default_factory=dict)  # columns defined as expressions
+    column_types: Mapping[str, str] = field(default_factory=dict)  # declared `type:` by column
     lifecycle: tuple[str, str | None] | None = None  # (start column, end column or None)
     dimensions: Mapping[str, Dimension] = field(default_factory=dict)
     joins: tuple[Join, ...] = ()
@@ -99,12 +112,16 @@ class Measure:
     time: str | None = None
     p: float | None = None
     at: str | None = None  # period_start | period_end: point-in-time over the lifecycle
+    window: Window | None = None  # rolling, cumulative or grain-to-date
     location: Location | None = field(default=None, compare=False)
 
     @property
     def placement(self) -> str:
-        """What places a row in a period: the time column, or ``at_period_start`` / ``at_period_end``."""
-        return f"at_{self.at}" if self.at else str(self.time)
+        """What places a row in a period: the time column (and its window), or
+        ``at_period_start`` / ``at_period_end``."""
+        if self.at:
+            return f"at_{self.at}"
+        return str(self.time) + (f"__{self.window.slug}" if self.window else "")
 
     @property
     def additive(self) -> bool:
@@ -151,6 +168,39 @@ NO_OFFSET = Offset()
 
 
 @dataclass(frozen=True)
+class Window:
+    """The rows a windowed measure aggregates for a period, all ending with the period:
+    the last ``length`` (rolling), everything so far (cumulative), or everything since
+    the start of the ``to_date`` period holding it (grain-to-date, e.g. month-to-date)."""
+
+    length: Offset | None = None
+    to_date: str | None = None  # a grain
+
+    @property
+    def cumulative(self) -> bool:
+        """True for a window that reaches back to the first row."""
+        return self.length is None and self.to_date is None
+
+    @property
+    def slug(self) -> str:
+        """A name part for the scan that computes it."""
+        if self.length is not None:
+            return "last_" + str(self.length).replace(" ", "_") + "s"
+        return f"{self.to_date}_to_date" if self.to_date else "cumulative"
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What a metric should reach: a value per period at ``grain`` and/or one for every period."""
+
+    value: float | None = None
+    periods: Mapping[dt.date, float] = field(default_factory=dict)
+    grain: str | None = None
+    higher_is_better: bool = True
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class MetricInput:
     """A name a derived metric's expression uses for another metric, maybe at an offset."""
 
@@ -175,6 +225,7 @@ class Metric:
     format: str | None = None
     grain: str | None = None
     filter: exp.Expr | None = None
+    targets: Targets | None = None
     meta: Mapping[str, Any] = field(default_factory=dict)
     spec: Mapping[str, Any] = field(default_factory=dict, compare=False)
     origin: str = ""

@@ -8,6 +8,7 @@ fan-out joins, and every snippet refused by :mod:`kpispec.spec.snippets`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +16,18 @@ from typing import Any
 from kpispec.errors import Location, PluginError, SpecError
 from kpispec.extensions import LowerContext, MetricType
 from kpispec.spec.loader import locate
-from kpispec.spec.model import Dimension, Join, Measure, Metric, MetricInput, Model, Offset, Settings
+from kpispec.spec.model import (
+    Dimension,
+    Join,
+    Measure,
+    Metric,
+    MetricInput,
+    Model,
+    Offset,
+    Settings,
+    Targets,
+    Window,
+)
 from kpispec.spec.resolve import ResolveError, Resolver
 from kpispec.spec.schema import suggest
 from kpispec.spec.snippets import parse_query, parse_snippet
@@ -122,8 +134,11 @@ class _Builder:
             spec = item.spec
             columns = None
             column_exprs: dict[str, exp.Expr] = {}
+            column_types: dict[str, str] = {}
             if "columns" in spec:
                 columns = tuple(c if isinstance(c, str) else c["name"] for c in spec["columns"])
+                column_types = {c["name"]: str(c["type"]).lower() for c in spec["columns"]
+                                if isinstance(c, Mapping) and "type" in c}
                 for i, c in enumerate(spec["columns"]):
                     if isinstance(c, Mapping) and "expr" in c:
                         try:
@@ -172,7 +187,7 @@ class _Builder:
             lifecycle = spec.get("lifecycle")
             self.models[name] = Model(
                 name=name, relation=relation, primary_key=pk, time=spec.get("time"),
-                columns=columns, column_exprs=column_exprs,
+                columns=columns, column_exprs=column_exprs, column_types=column_types,
                 lifecycle=(lifecycle["start"], lifecycle.get("end")) if lifecycle else None,
                 dimensions=dims, joins=joins, labels=_labels(spec.get("label")),
                 description=spec.get("description", ""), origin=item.doc.origin,
@@ -293,7 +308,8 @@ class _Builder:
                 column_formats=dict(lowered.column_formats),
                 labels=_labels(spec.get("label")),
                 description=spec.get("description", ""), format=spec.get("format"),
-                grain=spec.get("grain"), filter=metric_filter, meta=spec.get("meta", {}),
+                grain=spec.get("grain"), filter=metric_filter,
+                targets=self._targets(item, spec), meta=spec.get("meta", {}),
                 spec=spec, origin=item.doc.origin, location=item.loc())
         self._check_refs(items)
 
@@ -330,6 +346,12 @@ class _Builder:
                 self.errors.append(SpecError(f"{exc.message} in {value!r}", where, exc.hint))
                 return None
         at = mspec.get("at")
+        window = _window(mspec)
+        if at is not None and window is not None:
+            self.errors.append(SpecError(
+                "a point-in-time ('at') measure cannot also have a window, cumulative or "
+                "grain_to_date", item.loc(*sub, "at")))
+            return None
         if at is not None:
             if model.lifecycle is None:
                 self.errors.append(SpecError(
@@ -358,7 +380,37 @@ class _Builder:
             self.errors.append(SpecError(f"agg {agg!r} needs an 'expr'", item.loc(*sub)))
             return None
         return Measure(model=model_name, agg=agg, expr=trees["expr"], filter=trees["filter"],
-                       time=time, p=mspec.get("p"), location=item.loc(*sub))
+                       time=time, p=mspec.get("p"), window=window, location=item.loc(*sub))
+
+    def _targets(self, item: _Item, spec: Mapping[str, Any]) -> Targets | None:
+        tspec = spec.get("targets")
+        if not isinstance(tspec, Mapping):
+            return None
+        grain = tspec.get("grain") or spec.get("grain") or "month"
+        calendar = self.settings.calendar
+        periods: dict[dt.date, float] = {}
+        for i, entry in enumerate(tspec.get("periods") or ()):
+            where = item.loc("targets", "periods", i, "period")
+            try:
+                day = dt.date.fromisoformat(str(entry["period"]))
+            except ValueError:
+                self.errors.append(SpecError(f"{entry['period']!r} is not a date", where,
+                                             "Write the period's first day as YYYY-MM-DD"))
+                continue
+            first = calendar.period_start(day, grain)
+            if first != day:
+                self.errors.append(SpecError(
+                    f"{day} is not the first day of a {grain} period", where,
+                    f"The {grain} period holding it starts on {first}"))
+                continue
+            if day in periods:
+                self.errors.append(SpecError(f"a second target for the period {day}", where))
+                continue
+            periods[day] = float(entry["value"])
+        value = tspec.get("value")
+        return Targets(value=float(value) if value is not None else None, periods=periods,
+                       grain=grain, higher_is_better=bool(tspec.get("higher_is_better", True)),
+                       location=item.loc("targets"))
 
     def _check_refs(self, items: Mapping[str, _Item]) -> None:
         for name, metric in list(self.metrics.items()):
@@ -409,6 +461,16 @@ class _Builder:
         for cycle in reported:
             for name in cycle:
                 self.metrics.pop(name, None)
+
+
+def _window(mspec: Mapping[str, Any]) -> Window | None:
+    if mspec.get("window"):
+        return Window(length=Offset.parse(str(mspec["window"])))
+    if mspec.get("grain_to_date"):
+        return Window(to_date=str(mspec["grain_to_date"]))
+    if mspec.get("cumulative"):
+        return Window()
+    return None
 
 
 def build(documents: list[Document], settings: Settings,

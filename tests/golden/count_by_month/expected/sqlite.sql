@@ -55,11 +55,11 @@ WITH leads_by_created_at AS (
   ) AS scanned
 ), periods AS (
   SELECT
-    DATE(bounds.first_period, '+' || numbers.n || ' months') AS period
+    DATE(bounds.first_period, numbers.n || ' months') AS period
   FROM bounds
   CROSS JOIN numbers
   WHERE
-    DATE(bounds.first_period, '+' || numbers.n || ' months') <= bounds.last_period
+    DATE(bounds.first_period, numbers.n || ' months') <= bounds.last_period
 )
 SELECT
   periods.period AS period,

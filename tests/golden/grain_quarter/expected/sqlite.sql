@@ -71,13 +71,13 @@ WITH orders_by_ordered_at AS (
   ) AS scanned
 ), periods AS (
   SELECT
-    DATE(bounds.first_period, '+' || (
+    DATE(bounds.first_period, (
       numbers.n * 3
     ) || ' months') AS period
   FROM bounds
   CROSS JOIN numbers
   WHERE
-    DATE(bounds.first_period, '+' || (
+    DATE(bounds.first_period, (
       numbers.n * 3
     ) || ' months') <= bounds.last_period
 )

@@ -40,10 +40,8 @@ FROM periods
 LEFT JOIN dimension_keys
   ON dimension_keys.period = periods.period
 LEFT JOIN sales_by_date
-  ON (
-    sales_by_date.period = periods.period
-    AND sales_by_date.`group` <=> dimension_keys.`group`
-  )
+  ON sales_by_date.period = periods.period
+  AND sales_by_date.`group` <=> dimension_keys.`group`
   AND sales_by_date.`Channel` <=> dimension_keys.`Channel`
 ORDER BY
   CASE WHEN periods.period IS NULL THEN 1 ELSE 0 END, periods.period,

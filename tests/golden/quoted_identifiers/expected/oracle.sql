@@ -38,13 +38,11 @@ FROM periods
 LEFT JOIN dimension_keys
   ON dimension_keys.period = periods.period
 LEFT JOIN sales_by_date
-  ON (
-    sales_by_date.period = periods.period
-    AND (
-      sales_by_date."group" = dimension_keys."group"
-      OR (
-        sales_by_date."group" IS NULL AND dimension_keys."group" IS NULL
-      )
+  ON sales_by_date.period = periods.period
+  AND (
+    sales_by_date."group" = dimension_keys."group"
+    OR (
+      sales_by_date."group" IS NULL AND dimension_keys."group" IS NULL
     )
   )
   AND (

@@ -36,10 +36,8 @@ FROM periods
 LEFT JOIN dimension_keys
   ON dimension_keys.period = periods.period
 LEFT JOIN sales_by_date
-  ON (
-    sales_by_date.period = periods.period
-    AND sales_by_date."group" IS NOT DISTINCT FROM dimension_keys."group"
-  )
+  ON sales_by_date.period = periods.period
+  AND sales_by_date."group" IS NOT DISTINCT FROM dimension_keys."group"
   AND sales_by_date."Channel" IS NOT DISTINCT FROM dimension_keys."Channel"
 ORDER BY
   periods.period,
