@@ -169,6 +169,8 @@ def _query_options(fn: F) -> F:
         click.option("--fiscal-year-start-month", "fiscal_year_start_month",
                      type=click.IntRange(1, 12), metavar="1-12",
                      help="Month fiscal years start in (default: the project's)."),
+        click.option("--fiscal-year-label", "fiscal_year_label", type=click.Choice(["end", "start"]),
+                     help="Name fiscal years by the year they end (default) or start in."),
         click.option("--timezone", metavar="ZONE",
                      help="IANA time zone periods are read in (default: the project's, else UTC)."),
         _var_option,

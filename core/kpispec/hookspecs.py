@@ -116,7 +116,8 @@ def modify_query(expression: exp.Expr, dialect: str, context: Any) -> exp.Expr |
     :param expression: the query, a ``sqlglot.exp.Select`` (a copy: mutate or replace it).
     :param dialect: the sqlglot dialect name the query will be rendered in.
     :param context: a :class:`kpispec.QueryContext` with the metrics, dimensions,
-        grain and range of the query.
+        grain and range of the query, its calendar (week start, fiscal year, time
+        zone) and its comparison.
     :return: a replacement expression, or None to keep ``expression`` (with any
         in-place edits). Not firstresult.
     """

@@ -26,6 +26,7 @@ from kpispec.compile.to_sql import build_select, target_applies
 from kpispec.errors import CompileError, PluginError, QueryError, UnsupportedDialectFeature
 
 if TYPE_CHECKING:
+    from kpispec.calendar import Calendar
     from kpispec.spec.model import Metric, Model
 
 __all__ = ["CompiledQuery", "Query", "QueryContext", "compile_query"]
@@ -48,6 +49,8 @@ class QueryContext:
     start: Any
     end: Any
     dialect: str
+    calendar: Calendar | None = None  # week start, fiscal year, time zone of the query
+    compare: str | None = None  # previous_period | same_period_last_year | baseline
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,8 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
     columns = tuple(e.alias_or_name for e in tree.expressions)
     if modify:
         tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
-                                                   query.start, query.end, dialect))
+                                                   query.start, query.end, dialect, query.calendar,
+                                                   query.compare))
     tree = dialects.portable(tree, dialect)
     tree = _quote_where_needed(tree, dialect)
     try:
@@ -181,6 +185,13 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
         periods = query.calendar.periods(query.start, query.end, query.grain)
         compiled = replace(compiled, notes=notes + tuple(compiled.missing_targets(periods)))
     return compiled
+
+
+def _number(value: float | None) -> str:
+    """A target as written in a spec: 1500000, not 1.5e+06."""
+    if value is None:
+        return "none"
+    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
 
 
 def _notes(plan: Plan) -> tuple[tuple[str, ...], dict[str, dict[dt.date, float]]]:
@@ -210,7 +221,7 @@ def _notes(plan: Plan) -> tuple[tuple[str, ...], dict[str, dict[dt.date, float]]
                 targets[name] = periods
             elif metric_targets.periods:
                 notes.append(f"{name}: its targets per {metric_targets.grain} period do not apply "
-                             f"by {q.grain}; its constant target {constant:g} does")
+                             f"by {q.grain}; its constant target {_number(constant)} does")
     return tuple(notes), targets
 
 

@@ -245,11 +245,15 @@ class _Planner:
                                                      f"metric {alias} expr", joins)
                 aggregates.append(Aggregate(alias, measure.agg, expr, _and(rest), measure.p,
                                             measure.additive, metric))
-            at = placement[3:] if placement.startswith("at_") else None
+            at = placement[1:] if placement.startswith("@") else None
             first_measure = next(iter(measures.values()))[1]
+            time = None
+            if not at:  # a column, or the expression a model defines it as
+                time = self.qualify(model_name, exp.column(str(first_measure.time)), "columns",
+                                    f"metric {first_metric} time", joins)
             out.append(Scan(
                 name=_scan_name(model_name, placement, offset, baseline), model=model,
-                time=None if at else exp.column(str(first_measure.time), table=model_name),
+                time=time,
                 joins=tuple(joins), dimensions=tuple(dims), where=tuple(where),
                 aggregates=tuple(aggregates), at=at,
                 shift=0 if baseline else shift_periods(offset, self.query.grain), offset=offset,
@@ -259,7 +263,7 @@ class _Planner:
 
 
 def _scan_name(model: str, placement: str, offset: Offset = NO_OFFSET, baseline: bool = False) -> str:
-    name = f"{model}_{placement}" if placement.startswith("at_") else f"{model}_by_{placement}"
+    name = f"{model}_at_{placement[1:]}" if placement.startswith("@") else f"{model}_by_{placement}"
     name += "_" + str(offset).replace(" ", "_") + "_earlier" if offset else ""
     return name + ("_baseline" if baseline else "")
 
@@ -269,13 +273,16 @@ def _check_to_date(metric: str, to_date: str, grain: str, calendar: Calendar) ->
     if grain in ("day", "week"):
         if to_date == "day" and grain == "week":
             raise QueryError(f"metric {metric!r}: day-to-date cannot be read by week",
-                             hint="Query at --grain day")
+                             hint="Query it by day")
         return
     months = GRAIN_MONTHS.get(to_date)
     if months is None or months % GRAIN_MONTHS[grain] or \
             (calendar.anchor(to_date) - calendar.anchor(grain)) % GRAIN_MONTHS[grain]:
+        fits = [g for g in GRAINS if g in ("day", "week") or (
+            to_date in GRAIN_MONTHS and GRAIN_MONTHS[to_date] % GRAIN_MONTHS[g] == 0
+            and (calendar.anchor(to_date) - calendar.anchor(g)) % GRAIN_MONTHS[g] == 0)]
         raise QueryError(f"metric {metric!r}: {to_date}-to-date does not hold whole {grain} periods",
-                         hint=f"Query at a grain finer than {to_date} (e.g. --grain day or month)")
+                         hint=f"Query it by {', '.join(fits)}")
 
 
 def compare_offset(compare: str, grain: str) -> Offset:

@@ -286,14 +286,13 @@ def _window_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     select = select.join(exp.alias_(model.relation.copy(), model.name, table=True), on=within,
                          join_type="inner", copy=False)
     select = _joins(select, scan, plan)
-    # The rows a bounded range can reach, as plain bounds on the column (for pruning).
+    # Rows after --to never count (a partial last period ends there); rows before the
+    # first window's start cannot count (a plain bound on the column, for pruning).
     conditions = [c.copy() for c in scan.where]
     calendar = q.calendar
     if q.end is not None:
-        last = calendar.period_start(q.end - dt.timedelta(days=1), q.grain)
-        last_end = calendar.add(last, 1 - scan.shift, q.grain)
-        conditions.append(exp.LT(this=scan.time.copy(),
-                                 expression=_bound(scan.time, last_end, plan, dialect)))
+        conditions.append(exp.LT(this=scan.time.copy(), expression=_bound(
+            scan.time, shift_date(q.end, scan.offset), plan, dialect)))
     if q.start is not None:
         first_end = calendar.add(calendar.period_start(q.start, q.grain), 1 - scan.shift, q.grain)
         first_day = _window_lower_date(scan.window, first_end, calendar)
@@ -365,17 +364,17 @@ def _bounds_parts(plan: Plan, dialect: str) -> list[exp.Select]:
             parts.append(exp.select(PERIOD).from_(scan.name))
             continue
         model = scan.model
-        columns = [scan.time.name] if scan.time is not None else list(filter(None, model.lifecycle or ()))
-        key = f"{model.name}:{','.join(columns)}"
+        columns = [scan.time] if scan.time is not None else [
+            exp.column(c, table=model.name) for c in filter(None, model.lifecycle or ())]
+        key = f"{model.name}:{','.join(c.sql() for c in columns)}"
         if key in lifecycles:
             continue
         lifecycles.add(key)
-        for column in columns:
-            ref = exp.column(column, table=model.name)
+        for ref in columns:
             period = _period_of(_local(ref.copy(), plan, dialect), plan, dialect)
             parts.append(exp.select(exp.alias_(period, PERIOD))
                          .from_(exp.alias_(model.relation.copy(), model.name, table=True))
-                         .where(exp.Not(this=exp.Is(this=ref, expression=exp.Null()))))
+                         .where(exp.Not(this=exp.Is(this=ref.copy(), expression=exp.Null()))))
     return parts
 
 

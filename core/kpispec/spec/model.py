@@ -118,9 +118,9 @@ class Measure:
     @property
     def placement(self) -> str:
         """What places a row in a period: the time column (and its window), or
-        ``at_period_start`` / ``at_period_end``."""
+        ``@period_start`` / ``@period_end`` (never a column name)."""
         if self.at:
-            return f"at_{self.at}"
+            return f"@{self.at}"
         return str(self.time) + (f"__{self.window.slug}" if self.window else "")
 
     @property
