@@ -63,7 +63,7 @@ class Calendar:
                              "month number", hint="Give 1 (January) to 12 (December)")
         if self.fiscal_year_label not in ("start", "end"):
             raise QueryError(f"fiscal_year_label {self.fiscal_year_label!r} is not start or end")
-        if self.timezone is not None:
+        if self.timezone is not None and not self.is_utc:
             zone(self.timezone)  # fails early, with the message users need
 
     @property

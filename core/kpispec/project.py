@@ -166,7 +166,8 @@ class Project:
         settings = self.settings
         calendar = Calendar(
             week_start=(week_start or settings.week_start).lower(),
-            fiscal_year_start_month=int(fiscal_year_start_month or settings.fiscal_year_start_month),
+            fiscal_year_start_month=int(settings.fiscal_year_start_month
+                                        if fiscal_year_start_month is None else fiscal_year_start_month),
             fiscal_year_label=fiscal_year_label or settings.fiscal_year_label,
             timezone=timezone if timezone is not None else settings.timezone)
         today = _date(as_of, "--as-of") or calendar.today()
@@ -350,11 +351,11 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
             suggest(dialect, DIALECTS) or f"Choose one of {', '.join(DIALECTS)}")])
     timezone = doc.get("timezone")
     if timezone is not None:
-        from kpispec.calendar import zone
+        from kpispec.calendar import Calendar
         from kpispec.spec.loader import locate
 
         try:
-            zone(timezone)
+            Calendar(timezone=timezone)
         except QueryError as exc:
             raise SpecErrors([SpecError(exc.message, locate(doc, ("timezone",), display),
                                         exc.hint)]) from None

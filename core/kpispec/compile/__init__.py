@@ -191,7 +191,7 @@ def _number(value: float | None) -> str:
     """A target as written in a spec: 1500000, not 1.5e+06."""
     if value is None:
         return "none"
-    return f"{int(value):,}" if float(value).is_integer() else f"{value:,}"
+    return str(int(value)) if float(value).is_integer() else str(value)
 
 
 def _notes(plan: Plan) -> tuple[tuple[str, ...], dict[str, dict[dt.date, float]]]:
@@ -210,6 +210,9 @@ def _notes(plan: Plan) -> tuple[tuple[str, ...], dict[str, dict[dt.date, float]]
                      f"{q.end}, so only its days before {q.end} are counted "
                      "(--partial drop leaves it out)")
     targets: dict[str, dict[dt.date, float]] = {}
+    if q.targets and q.dimensions:
+        notes.append("targets are per period, not per dimension value: every row of a period "
+                     "gets the same __target")
     if q.targets:
         for name in q.metrics:
             metric_targets = next(o.metric.targets for o in plan.outputs if o.name == name)

@@ -189,7 +189,18 @@ class _Planner:
                                                            baseline))
         if measure.additive:
             ref = exp.func("COALESCE", ref, exp.Literal.number(0))
+            if baseline and not measure.at and measure.window is None:
+                # A flow (a count or sum over the range) is compared per period: the
+                # baseline's average period, so a month is not set against a whole year.
+                ref = exp.Div(this=ref, expression=exp.Literal.number(self.baseline_periods))
         return ref
+
+    @property
+    def baseline_periods(self) -> int:
+        """How many query periods the baseline range covers (in whole or in part)."""
+        q = self.query
+        assert q.baseline is not None
+        return max(1, len(q.calendar.periods(q.baseline[0], q.baseline[1], q.grain)))
 
     def qualify(self, model: str, tree: exp.Expr, names: str, what: str,
                 joins: list[str]) -> exp.Expr:
@@ -278,7 +289,7 @@ def _check_to_date(metric: str, to_date: str, grain: str, calendar: Calendar) ->
     months = GRAIN_MONTHS.get(to_date)
     if months is None or months % GRAIN_MONTHS[grain] or \
             (calendar.anchor(to_date) - calendar.anchor(grain)) % GRAIN_MONTHS[grain]:
-        fits = [g for g in GRAINS if g in ("day", "week") or (
+        fits = [g for g in GRAINS if (g in ("day", "week") and to_date != "day") or g == "day" or (
             to_date in GRAIN_MONTHS and GRAIN_MONTHS[to_date] % GRAIN_MONTHS[g] == 0
             and (calendar.anchor(to_date) - calendar.anchor(g)) % GRAIN_MONTHS[g] == 0)]
         raise QueryError(f"metric {metric!r}: {to_date}-to-date does not hold whole {grain} periods",

@@ -564,7 +564,9 @@ def _safe_division(tree: exp.Expr) -> exp.Expr:
     """Every division NULL (never an error) when its divisor is 0, and never integer division."""
     tree = tree.copy()
     for node in list(tree.find_all(exp.Div)):
-        node.set("expression", exp.func("NULLIF", node.expression, exp.Literal.number(0)))
+        divisor = node.expression
+        if not (isinstance(divisor, exp.Literal) and divisor.is_number and float(divisor.this)):
+            node.set("expression", exp.func("NULLIF", divisor, exp.Literal.number(0)))
         node.set("typed", False)
         node.set("safe", False)
     return tree

@@ -115,8 +115,17 @@ def _describe(error: Any) -> tuple[str, str]:
                 "Write '<N> day|week|month|quarter|year', e.g. '1 year'")
     if validator == "pattern":
         return f"{instance!r} is not a valid name (letters, digits and underscores, not starting with a digit)", ""
-    if validator == "not" and isinstance(instance, dict) and {"table", "sql"} <= set(instance):
-        return "give either 'table' or 'sql', not both", ""
+    if validator == "not" and isinstance(instance, dict) and \
+            list(error.validator_value) == ["required"] and len(error.validator_value["required"]) == 2:
+        first, second = error.validator_value["required"]
+        return f"give either {first!r} or {second!r}, not both", ""
+    if validator == "anyOf" and all(list(branch) == ["required"] for branch in error.validator_value):
+        names = [branch["required"][0] for branch in error.validator_value]
+        if names == ["value", "periods"]:
+            return ("targets need a 'value' or 'periods'",
+                    "Give 'value' (the target of every period) and/or 'periods' (a target per "
+                    "period start)")
+        return f"give {' or '.join(repr(n) for n in names)}", ""
     if validator == "oneOf" and isinstance(instance, dict) and not ({"table", "sql"} & set(instance)):
         return "a model needs 'table' or 'sql'", "Give the table it reads, or a SELECT as 'sql'"
     return error.message, ""
