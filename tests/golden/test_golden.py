@@ -3,7 +3,10 @@
 A case is a directory ``tests/golden/<case>/`` with
 
 * ``metric.yaml`` — models (with ``columns:``) and metrics;
-* ``query.yaml`` — ``metrics``, and optionally ``by``, ``grain``, ``from``, ``to``, ``where``;
+* ``query.yaml`` — ``metrics``, and optionally ``by``, ``grain``, ``from``, ``to``, ``where``,
+  and the calendar and comparison options of :meth:`kpispec.Project.query`: ``week_start``,
+  ``fiscal_year_start_month``, ``fiscal_year_label``, ``timezone``, ``compare``,
+  ``baseline`` (``START:END`` or a two-item list), ``targets``, ``partial``, ``as_of``;
 * ``expected/<dialect>.sql`` — the pretty-printed SQL for each dialect in
   :data:`kpispec.compile.dialects.DIALECTS`.
 
@@ -29,7 +32,12 @@ from sqlglot import exp
 
 HERE = Path(__file__).parent
 CASES = sorted(p.name for p in HERE.iterdir() if (p / "query.yaml").is_file())
-QUERY_KEYS = {"metrics", "by", "grain", "from", "to", "where"}
+QUERY_KEYS = {"metrics", "by", "grain", "from", "to", "where", "compare", "baseline", "targets",
+              "week_start", "fiscal_year_start_month", "fiscal_year_label", "timezone", "partial",
+              "as_of"}
+#: query.yaml keys passed to ``Project.compile`` under the same name when present.
+_PASSED_AS_IS = ("compare", "targets", "week_start", "fiscal_year_start_month",
+                 "fiscal_year_label", "timezone", "partial", "as_of")
 UPDATE_HINT = "run `pytest --update-golden` to write it, then review the new file"
 
 
@@ -41,7 +49,7 @@ def load_query(case: str) -> dict[str, Any]:
     query = yaml.safe_load((HERE / case / "query.yaml").read_text(encoding="utf-8"))
     unknown = set(query) - QUERY_KEYS
     assert not unknown, f"{case}/query.yaml: unknown keys {sorted(unknown)}"
-    return {
+    options: dict[str, Any] = {
         "metrics": list(query["metrics"]),
         "by": list(query.get("by") or ()),
         "grain": query.get("grain"),
@@ -49,6 +57,14 @@ def load_query(case: str) -> dict[str, Any]:
         "end": query.get("to"),
         "where": query.get("where"),
     }
+    options.update({key: query[key] for key in _PASSED_AS_IS if key in query})
+    baseline = query.get("baseline")
+    if isinstance(baseline, list):  # [START, END]; a string is passed on as START:END
+        assert len(baseline) == 2, f"{case}/query.yaml: baseline is not [START, END]"
+        baseline = tuple(baseline)
+    if baseline is not None:
+        options["baseline"] = baseline
+    return options
 
 
 def load_case(case: str) -> kpispec.Project:
@@ -196,32 +212,84 @@ def create_tables(case: str, dialect: str, execute: Any) -> None:
         execute(create.sql(dialect=dialect))
 
 
-def expected_periods(case: str) -> list[str] | None:
-    """The period starts a bounded query returns (weeks start Monday); None when unbounded.
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_MONTHS = {"month": 1, "quarter": 3, "year": 12, "fiscal_quarter": 3, "fiscal_year": 12}
+
+
+def _first_of(day: dt.date, grain: str, week_start: int, fiscal_month: int) -> dt.date:
+    """The first day of the period holding ``day`` (written apart from kpispec's Calendar)."""
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - dt.timedelta(days=(day.weekday() - week_start) % 7)
+    months = _MONTHS[grain]
+    anchor = (fiscal_month - 1) % months if grain.startswith("fiscal_") else 0
+    index = day.year * 12 + day.month - 1
+    first = (index - anchor) // months * months + anchor
+    return dt.date(first // 12, first % 12 + 1, 1)
+
+
+def _next(day: dt.date, grain: str) -> dt.date:
+    if grain in ("day", "week"):
+        return day + dt.timedelta(days=1 if grain == "day" else 7)
+    index = day.year * 12 + day.month - 1 + _MONTHS[grain]
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _calendar(case: str) -> tuple[str, int, int, str]:
+    """(grain, week start as a weekday number, fiscal start month, fiscal label) of a case."""
+    query = load_query(case)
+    return (query["grain"] or "month", _WEEKDAYS.index(query.get("week_start", "monday")),
+            int(query.get("fiscal_year_start_month", 1)), query.get("fiscal_year_label", "end"))
+
+
+def expected_periods(case: str) -> list[dt.date] | None:
+    """The period starts a bounded query returns; None when unbounded.
 
     Written independently of the compiler, so a wrong spine shows up here.
     """
     query = load_query(case)
-    start, end, grain = query["start"], query["end"], query["grain"] or "month"
+    start, end = query["start"], query["end"]
+    grain, week_start, fiscal_month, _ = _calendar(case)
     if start is None or end is None:
         return None
-    assert isinstance(start, dt.date) and isinstance(end, dt.date)
-    if grain == "day":
-        day = start
-    elif grain == "week":
-        day = start - dt.timedelta(days=start.weekday())
-    else:
-        months = {"month": 1, "quarter": 3, "year": 12}[grain]
-        day = dt.date(start.year, (start.month - 1) // months * months + 1, 1)
+    assert isinstance(start, dt.date) and isinstance(end, dt.date), (
+        f"{case}: give golden cases literal dates, so their output does not depend on today")
+    day = _first_of(start, grain, week_start, fiscal_month)
+    if query.get("partial") == "drop":
+        if day != start:
+            day = _next(day, grain)
+        end = _first_of(end, grain, week_start, fiscal_month)
     periods = []
     while day < end:
-        periods.append(day.isoformat())
-        if grain in ("day", "week"):
-            day += dt.timedelta(days=1 if grain == "day" else 7)
-        else:
-            index = day.year * 12 + day.month - 1 + {"month": 1, "quarter": 3, "year": 12}[grain]
-            day = dt.date(index // 12, index % 12 + 1, 1)
+        periods.append(day)
+        day = _next(day, grain)
     return periods
+
+
+def expected_label(case: str, period: dt.date) -> str:
+    """How a fiscal period is named: FY by the year it ends (or starts) in, then Q1–Q4."""
+    grain, _, fiscal_month, label = _calendar(case)
+    first_month = dt.date(period.year if period.month >= fiscal_month else period.year - 1,
+                          fiscal_month, 1)
+    year = first_month.year + (1 if label == "end" and fiscal_month != 1 else 0)
+    if grain == "fiscal_year":
+        return f"FY{year}"
+    quarter = (period.month - fiscal_month) % 12 // 3 + 1
+    return f"FY{year} Q{quarter}"
+
+
+def expected_target(case: str, metric: str, period: dt.date) -> float | None:
+    """A metric's target for a period, read straight from metric.yaml."""
+    spec = yaml.safe_load((HERE / case / "metric.yaml").read_text(encoding="utf-8"))
+    targets = next(m for m in spec["metrics"] if m["name"] == metric)["targets"]
+    grain = targets.get("grain") or "month"
+    if grain == (load_query(case)["grain"] or "month"):
+        for entry in targets.get("periods") or ():
+            if dt.date.fromisoformat(str(entry["period"])) == period:
+                return float(entry["value"])
+    value = targets.get("value")
+    return float(value) if value is not None else None
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -230,10 +298,12 @@ def test_duckdb_golden_sql_runs_on_empty_tables(case: str) -> None:
     connection = duckdb.connect(":memory:")
     try:
         create_tables(case, "duckdb", connection.execute)
-        rows = connection.execute(read_expected(case, "duckdb")).fetchall()
+        cursor = connection.execute(read_expected(case, "duckdb"))
+        rows = cursor.fetchall()
+        names = [d[0] for d in cursor.description]
     finally:
         connection.close()
-    _check_rows(case, rows)
+    _check_rows(case, names, rows)
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -241,21 +311,32 @@ def test_sqlite_golden_sql_runs_on_empty_tables(case: str) -> None:
     connection = sqlite3.connect(":memory:")
     try:
         create_tables(case, "sqlite", connection.execute)
-        rows = connection.execute(read_expected(case, "sqlite")).fetchall()
+        cursor = connection.execute(read_expected(case, "sqlite"))
+        rows = cursor.fetchall()
+        names = [d[0] for d in cursor.description]
     finally:
         connection.close()
-    _check_rows(case, rows)
+    _check_rows(case, names, rows)
 
 
-def _check_rows(case: str, rows: list[tuple[Any, ...]]) -> None:
-    """Over empty tables: no rows when unbounded; else one row per period, values 0 or NULL."""
+def _check_rows(case: str, names: list[str], rows: list[tuple[Any, ...]]) -> None:
+    """Over empty tables: no rows when unbounded; else one row per period, its fiscal label,
+    NULL dimensions, each target from metric.yaml, and every other value 0 or NULL."""
     want = expected_periods(case)
     if want is None:
         assert rows == [], f"{case}: unbounded query over empty tables returned {rows}"
         return
     got = [str(row[0])[:10] for row in rows]
-    assert got == want, f"{case}: periods {got}, expected {want}"
-    width = 1 + len(load_query(case)["by"])
-    for row in rows:
-        assert all(v is None for v in row[1:width]), f"{case}: dimension values in {row}"
-        assert all(v in (0, None) for v in row[width:]), f"{case}: metric values in {row}"
+    assert got == [d.isoformat() for d in want], f"{case}: periods {got}, expected {want}"
+    dimensions = {name.replace(".", "__") for name in load_query(case)["by"]}
+    for period, row in zip(want, rows):
+        for name, value in zip(names[1:], row[1:]):
+            if name == "period_label":
+                assert value == expected_label(case, period), f"{case}: label in {row}"
+            elif name in dimensions:
+                assert value is None, f"{case}: dimension value {name}={value!r} in {row}"
+            elif name.endswith("__target"):
+                target = expected_target(case, name.removesuffix("__target"), period)
+                assert value == target, f"{case}: {name}={value!r} for {period}, expected {target}"
+            else:
+                assert value in (0, None), f"{case}: metric value {name}={value!r} in {row}"

@@ -1,0 +1,122 @@
+WITH customers_by_signed_up_at AS (
+  SELECT
+    TRUNC(customers.signed_up_at, 'Q') AS period,
+    COUNT(*) AS new_customers
+  FROM customers customers
+  WHERE
+    customers.signed_up_at >= TO_TIMESTAMP('2024-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND customers.signed_up_at < TO_TIMESTAMP('2025-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+  GROUP BY
+    TRUNC(customers.signed_up_at, 'Q')
+), customers_by_signed_up_at_1_year_earlier AS (
+  SELECT
+    ADD_MONTHS(TRUNC(customers.signed_up_at, 'Q'), (
+      4 * 3
+    )) AS period,
+    COUNT(*) AS new_customers__1_year_earlier
+  FROM customers customers
+  WHERE
+    customers.signed_up_at >= TO_TIMESTAMP('2023-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+    AND customers.signed_up_at < TO_TIMESTAMP('2024-01-01 00:00:00', 'YYYY-MM-DD HH24:MI:SS')
+  GROUP BY
+    ADD_MONTHS(TRUNC(customers.signed_up_at, 'Q'), (
+      4 * 3
+    ))
+), periods AS (
+  SELECT
+    TO_DATE('2024-01-01', 'YYYY-MM-DD') AS period
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    TO_DATE('2024-04-01', 'YYYY-MM-DD') AS period
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    TO_DATE('2024-07-01', 'YYYY-MM-DD') AS period
+  FROM "DUAL"
+  UNION ALL
+  SELECT
+    TO_DATE('2024-10-01', 'YYYY-MM-DD') AS period
+  FROM "DUAL"
+), customers_at_period_start AS (
+  SELECT
+    periods.period AS period,
+    COUNT(*) AS active_customers
+  FROM periods
+  INNER JOIN customers customers
+    ON customers.signed_up_at <= CAST(periods.period AS TIMESTAMP)
+    AND (
+      customers.churned_at IS NULL
+      OR customers.churned_at > CAST(periods.period AS TIMESTAMP)
+    )
+  GROUP BY
+    periods.period
+), customers_at_period_start_1_year_earlier AS (
+  SELECT
+    periods.period AS period,
+    COUNT(*) AS active_customers__1_year_earlier
+  FROM periods
+  INNER JOIN customers customers
+    ON customers.signed_up_at <= CAST(ADD_MONTHS(periods.period, (
+      -4 * 3
+    )) AS TIMESTAMP)
+    AND (
+      customers.churned_at IS NULL
+      OR customers.churned_at > CAST(ADD_MONTHS(periods.period, (
+        -4 * 3
+      )) AS TIMESTAMP)
+    )
+  GROUP BY
+    periods.period
+)
+SELECT
+  periods.period AS period,
+  COALESCE(customers_by_signed_up_at.new_customers, 0) AS new_customers,
+  COALESCE(customers_by_signed_up_at_1_year_earlier.new_customers__1_year_earlier, 0) AS new_customers__compare,
+  (
+    COALESCE(customers_by_signed_up_at.new_customers, 0)
+  ) - (
+    COALESCE(customers_by_signed_up_at_1_year_earlier.new_customers__1_year_earlier, 0)
+  ) AS new_customers__change,
+  100 * (
+    (
+      COALESCE(customers_by_signed_up_at.new_customers, 0)
+    ) - (
+      COALESCE(customers_by_signed_up_at_1_year_earlier.new_customers__1_year_earlier, 0)
+    )
+  ) / NULLIF(
+    ABS(
+      COALESCE(customers_by_signed_up_at_1_year_earlier.new_customers__1_year_earlier, 0)
+    ),
+    0
+  ) AS new_customers__change_pct,
+  COALESCE(customers_at_period_start.active_customers, 0) AS active_customers,
+  COALESCE(customers_at_period_start_1_year_earlier.active_customers__1_year_earlier, 0) AS active_customers__compare,
+  (
+    COALESCE(customers_at_period_start.active_customers, 0)
+  ) - (
+    COALESCE(customers_at_period_start_1_year_earlier.active_customers__1_year_earlier, 0)
+  ) AS active_customers__change,
+  100 * (
+    (
+      COALESCE(customers_at_period_start.active_customers, 0)
+    ) - (
+      COALESCE(customers_at_period_start_1_year_earlier.active_customers__1_year_earlier, 0)
+    )
+  ) / NULLIF(
+    ABS(
+      COALESCE(customers_at_period_start_1_year_earlier.active_customers__1_year_earlier, 0)
+    ),
+    0
+  ) AS active_customers__change_pct
+FROM periods
+LEFT JOIN customers_by_signed_up_at
+  ON customers_by_signed_up_at.period = periods.period
+LEFT JOIN customers_by_signed_up_at_1_year_earlier
+  ON customers_by_signed_up_at_1_year_earlier.period = periods.period
+LEFT JOIN customers_at_period_start
+  ON customers_at_period_start.period = periods.period
+LEFT JOIN customers_at_period_start_1_year_earlier
+  ON customers_at_period_start_1_year_earlier.period = periods.period
+ORDER BY
+  periods.period

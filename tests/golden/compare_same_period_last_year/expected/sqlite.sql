@@ -1,0 +1,153 @@
+WITH customers_by_signed_up_at AS (
+  SELECT
+    DATE(
+      customers.signed_up_at,
+      'start of month',
+      '-' || (
+        (
+          CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+        ) % 3
+      ) || ' months'
+    ) AS period,
+    COUNT(*) AS new_customers
+  FROM customers AS customers
+  WHERE
+    customers.signed_up_at >= '2024-01-01' AND customers.signed_up_at < '2025-01-01'
+  GROUP BY
+    DATE(
+      customers.signed_up_at,
+      'start of month',
+      '-' || (
+        (
+          CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+        ) % 3
+      ) || ' months'
+    )
+), customers_by_signed_up_at_1_year_earlier AS (
+  SELECT
+    DATE(
+      DATE(
+        customers.signed_up_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ),
+      (
+        4 * 3
+      ) || ' months'
+    ) AS period,
+    COUNT(*) AS new_customers__1_year_earlier
+  FROM customers AS customers
+  WHERE
+    customers.signed_up_at >= '2023-01-01' AND customers.signed_up_at < '2024-01-01'
+  GROUP BY
+    DATE(
+      DATE(
+        customers.signed_up_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ),
+      (
+        4 * 3
+      ) || ' months'
+    )
+), periods AS (
+  SELECT
+    '2024-01-01' AS period
+  UNION ALL
+  SELECT
+    '2024-04-01' AS period
+  UNION ALL
+  SELECT
+    '2024-07-01' AS period
+  UNION ALL
+  SELECT
+    '2024-10-01' AS period
+), customers_at_period_start AS (
+  SELECT
+    periods.period AS period,
+    COUNT(*) AS active_customers
+  FROM periods
+  INNER JOIN customers AS customers
+    ON customers.signed_up_at <= DATETIME(periods.period)
+    AND (
+      customers.churned_at IS NULL OR customers.churned_at > DATETIME(periods.period)
+    )
+  GROUP BY
+    periods.period
+), customers_at_period_start_1_year_earlier AS (
+  SELECT
+    periods.period AS period,
+    COUNT(*) AS active_customers__1_year_earlier
+  FROM periods
+  INNER JOIN customers AS customers
+    ON customers.signed_up_at <= DATETIME(DATE(periods.period, (
+      -4 * 3
+    ) || ' months'))
+    AND (
+      customers.churned_at IS NULL
+      OR customers.churned_at > DATETIME(DATE(periods.period, (
+        -4 * 3
+      ) || ' months'))
+    )
+  GROUP BY
+    periods.period
+)
+SELECT
+  periods.period AS period,
+  COALESCE(customers_by_signed_up_at.new_customers, 0) AS new_customers,
+  COALESCE(customers_by_signed_up_at_1_year_earlier.new_customers__1_year_earlier, 0) AS new_customers__compare,
+  (
+    COALESCE(customers_by_signed_up_at.new_customers, 0)
+  ) - (
+    COALESCE(customers_by_signed_up_at_1_year_earlier.new_customers__1_year_earlier, 0)
+  ) AS new_customers__change,
+  100 * CAST((
+    (
+      COALESCE(customers_by_signed_up_at.new_customers, 0)
+    ) - (
+      COALESCE(customers_by_signed_up_at_1_year_earlier.new_customers__1_year_earlier, 0)
+    )
+  ) AS REAL) / NULLIF(
+    ABS(
+      COALESCE(customers_by_signed_up_at_1_year_earlier.new_customers__1_year_earlier, 0)
+    ),
+    0
+  ) AS new_customers__change_pct,
+  COALESCE(customers_at_period_start.active_customers, 0) AS active_customers,
+  COALESCE(customers_at_period_start_1_year_earlier.active_customers__1_year_earlier, 0) AS active_customers__compare,
+  (
+    COALESCE(customers_at_period_start.active_customers, 0)
+  ) - (
+    COALESCE(customers_at_period_start_1_year_earlier.active_customers__1_year_earlier, 0)
+  ) AS active_customers__change,
+  100 * CAST((
+    (
+      COALESCE(customers_at_period_start.active_customers, 0)
+    ) - (
+      COALESCE(customers_at_period_start_1_year_earlier.active_customers__1_year_earlier, 0)
+    )
+  ) AS REAL) / NULLIF(
+    ABS(
+      COALESCE(customers_at_period_start_1_year_earlier.active_customers__1_year_earlier, 0)
+    ),
+    0
+  ) AS active_customers__change_pct
+FROM periods
+LEFT JOIN customers_by_signed_up_at
+  ON customers_by_signed_up_at.period = periods.period
+LEFT JOIN customers_by_signed_up_at_1_year_earlier
+  ON customers_by_signed_up_at_1_year_earlier.period = periods.period
+LEFT JOIN customers_at_period_start
+  ON customers_at_period_start.period = periods.period
+LEFT JOIN customers_at_period_start_1_year_earlier
+  ON customers_at_period_start_1_year_earlier.period = periods.period
+ORDER BY
+  periods.period NULLS LAST

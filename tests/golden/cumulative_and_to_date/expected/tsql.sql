@@ -1,0 +1,63 @@
+WITH periods AS (
+  SELECT
+    CAST('2024-01-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-02-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-04-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-05-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-06-01' AS DATE) AS period
+), orders_by_ordered_at__cumulative AS (
+  SELECT
+    periods.period AS period,
+    SUM(orders.amount) AS revenue_to_date
+  FROM periods
+  INNER JOIN orders AS orders
+    ON orders.ordered_at < CAST(CAST(DATEADD(MONTH, 1, periods.period) AS DATE) AS DATETIME2)
+  WHERE
+    orders.ordered_at < CAST('2024-07-01 00:00:00' AS DATETIME2)
+  GROUP BY
+    periods.period
+), orders_by_ordered_at__quarter_to_date AS (
+  SELECT
+    periods.period AS period,
+    SUM(orders.amount) AS revenue_qtd
+  FROM periods
+  INNER JOIN orders AS orders
+    ON orders.ordered_at >= CAST(DATEFROMPARTS(
+      YEAR(CAST(DATEADD(DAY, -1, CAST(DATEADD(MONTH, 1, periods.period) AS DATE)) AS DATE)),
+      (
+        DATEPART(
+          QUARTER,
+          CAST(DATEADD(DAY, -1, CAST(DATEADD(MONTH, 1, periods.period) AS DATE)) AS DATE)
+        ) - 1
+      ) * 3 + 1,
+      1
+    ) AS DATETIME2)
+    AND orders.ordered_at < CAST(CAST(DATEADD(MONTH, 1, periods.period) AS DATE) AS DATETIME2)
+  WHERE
+    orders.ordered_at < CAST('2024-07-01 00:00:00' AS DATETIME2)
+    AND orders.ordered_at >= CAST('2024-01-01 00:00:00' AS DATETIME2)
+  GROUP BY
+    periods.period
+)
+SELECT
+  periods.period AS period,
+  COALESCE(orders_by_ordered_at__cumulative.revenue_to_date, 0) AS revenue_to_date,
+  COALESCE(orders_by_ordered_at__quarter_to_date.revenue_qtd, 0) AS revenue_qtd
+FROM periods
+LEFT JOIN orders_by_ordered_at__cumulative
+  ON orders_by_ordered_at__cumulative.period = periods.period
+LEFT JOIN orders_by_ordered_at__quarter_to_date
+  ON orders_by_ordered_at__quarter_to_date.period = periods.period
+ORDER BY
+  CASE WHEN periods.period IS NULL THEN 1 ELSE 0 END, periods.period

@@ -1,0 +1,55 @@
+WITH orders_by_ordered_at AS (
+  SELECT
+    addMonths(
+      toDate32(
+        CAST(dateTrunc(
+          'YEAR',
+          addMonths(toDate32(CAST(dateTrunc('MONTH', orders.ordered_at) AS Nullable(DATE))), (
+            -1
+          ))
+        ) AS Nullable(DATE))
+      ),
+      1
+    ) AS period,
+    SUM(orders.amount) AS order_revenue
+  FROM orders AS orders
+  WHERE
+    orders.ordered_at >= CAST('2023-03-15 00:00:00' AS Nullable(DateTime))
+    AND orders.ordered_at < CAST('2025-02-01 00:00:00' AS Nullable(DateTime))
+  GROUP BY
+    addMonths(
+      toDate32(
+        CAST(dateTrunc(
+          'YEAR',
+          addMonths(toDate32(CAST(dateTrunc('MONTH', orders.ordered_at) AS Nullable(DATE))), (
+            -1
+          ))
+        ) AS Nullable(DATE))
+      ),
+      1
+    )
+), periods AS (
+  SELECT
+    CAST('2023-02-01' AS Nullable(DATE)) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-02-01' AS Nullable(DATE)) AS period
+)
+SELECT
+  periods.period AS period,
+  CONCAT(
+    'FY',
+    toString(
+      (
+        EXTRACT(YEAR FROM periods.period) - CASE WHEN EXTRACT(MONTH FROM periods.period) IN (1) THEN 1 ELSE 0 END
+      )
+    ),
+    ''
+  ) AS period_label,
+  COALESCE(orders_by_ordered_at.order_revenue, 0) AS order_revenue
+FROM periods
+LEFT JOIN orders_by_ordered_at
+  ON orders_by_ordered_at.period = periods.period
+ORDER BY
+  periods.period
+SETTINGS join_use_nulls = 1

@@ -1,0 +1,42 @@
+WITH orders_by_ordered_at AS (
+  SELECT
+    CAST(DATE_TRUNC(
+      'YEAR',
+      CAST(DATE_TRUNC('MONTH', orders.ordered_at) AS DATE) + CAST(CONCAT(CAST((
+        -1
+      ) AS VARCHAR), ' months') AS INTERVAL)
+    ) AS DATE) + CAST(CONCAT(CAST(1 AS VARCHAR), ' months') AS INTERVAL) AS period,
+    SUM(orders.amount) AS order_revenue
+  FROM orders AS orders
+  WHERE
+    orders.ordered_at >= CAST('2023-03-15 00:00:00' AS TIMESTAMP)
+    AND orders.ordered_at < CAST('2025-02-01 00:00:00' AS TIMESTAMP)
+  GROUP BY
+    CAST(DATE_TRUNC(
+      'YEAR',
+      CAST(DATE_TRUNC('MONTH', orders.ordered_at) AS DATE) + CAST(CONCAT(CAST((
+        -1
+      ) AS VARCHAR), ' months') AS INTERVAL)
+    ) AS DATE) + CAST(CONCAT(CAST(1 AS VARCHAR), ' months') AS INTERVAL)
+), periods AS (
+  SELECT
+    CAST('2023-02-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-02-01' AS DATE) AS period
+)
+SELECT
+  periods.period AS period,
+  CONCAT(
+    'FY',
+    CAST((
+      EXTRACT(YEAR FROM periods.period) - CASE WHEN EXTRACT(MONTH FROM periods.period) IN (1) THEN 1 ELSE 0 END
+    ) AS VARCHAR),
+    ''
+  ) AS period_label,
+  COALESCE(orders_by_ordered_at.order_revenue, 0) AS order_revenue
+FROM periods
+LEFT JOIN orders_by_ordered_at
+  ON orders_by_ordered_at.period = periods.period
+ORDER BY
+  periods.period

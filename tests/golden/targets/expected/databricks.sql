@@ -1,0 +1,65 @@
+WITH deals_by_closed_at AS (
+  SELECT
+    CAST(TRUNC(deals.closed_at, 'MONTH') AS DATE) AS period,
+    SUM(deals.amount) AS won_revenue
+  FROM deals AS deals
+  WHERE
+    deals.closed_at >= CAST('2024-01-01 00:00:00' AS TIMESTAMP)
+    AND deals.closed_at < CAST('2024-04-01 00:00:00' AS TIMESTAMP)
+    AND deals.stage = 'won'
+  GROUP BY
+    CAST(TRUNC(deals.closed_at, 'MONTH') AS DATE)
+), deals_by_discounted_on AS (
+  SELECT
+    CAST(TRUNC(deals.discounted_on, 'MONTH') AS DATE) AS period,
+    SUM(deals.discount) AS discounts_given
+  FROM deals AS deals
+  WHERE
+    deals.discounted_on >= CAST('2024-01-01 00:00:00' AS TIMESTAMP)
+    AND deals.discounted_on < CAST('2024-04-01 00:00:00' AS TIMESTAMP)
+  GROUP BY
+    CAST(TRUNC(deals.discounted_on, 'MONTH') AS DATE)
+), periods AS (
+  SELECT
+    CAST('2024-01-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-02-01' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-01' AS DATE) AS period
+)
+SELECT
+  periods.period AS period,
+  COALESCE(deals_by_closed_at.won_revenue, 0) AS won_revenue,
+  CASE
+    WHEN periods.period = CAST('2024-01-01' AS DATE)
+    THEN CAST(800.0 AS DOUBLE)
+    WHEN periods.period = CAST('2024-02-01' AS DATE)
+    THEN CAST(900.0 AS DOUBLE)
+    ELSE CAST(1000.0 AS DOUBLE)
+  END AS won_revenue__target,
+  100 * (
+    COALESCE(deals_by_closed_at.won_revenue, 0)
+  ) / NULLIF(
+    CASE
+      WHEN periods.period = CAST('2024-01-01' AS DATE)
+      THEN CAST(800.0 AS DOUBLE)
+      WHEN periods.period = CAST('2024-02-01' AS DATE)
+      THEN CAST(900.0 AS DOUBLE)
+      ELSE CAST(1000.0 AS DOUBLE)
+    END,
+    0
+  ) AS won_revenue__attainment,
+  COALESCE(deals_by_discounted_on.discounts_given, 0) AS discounts_given,
+  CAST(50.0 AS DOUBLE) AS discounts_given__target,
+  100 * CAST(50.0 AS DOUBLE) / NULLIF((
+    COALESCE(deals_by_discounted_on.discounts_given, 0)
+  ), 0) AS discounts_given__attainment
+FROM periods
+LEFT JOIN deals_by_closed_at
+  ON deals_by_closed_at.period = periods.period
+LEFT JOIN deals_by_discounted_on
+  ON deals_by_discounted_on.period = periods.period
+ORDER BY
+  periods.period NULLS LAST

@@ -1,0 +1,85 @@
+WITH leads_by_created_at AS (
+  SELECT
+    CAST(DATE_TRUNC(
+      'DAY',
+      CASE
+        WHEN leads.created_at < CAST('2023-03-12 07:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -18000
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        WHEN leads.created_at < CAST('2023-11-05 06:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -14400
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        WHEN leads.created_at < CAST('2024-03-10 07:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -18000
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        WHEN leads.created_at < CAST('2024-11-03 06:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -14400
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        WHEN leads.created_at < CAST('2025-03-09 07:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -18000
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        ELSE leads.created_at + CAST(CONCAT(CAST((
+          -14400
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+      END
+    ) AS DATE) AS period,
+    COUNT(*) AS leads_created
+  FROM leads AS leads
+  WHERE
+    leads.created_at >= CAST('2024-03-08 05:00:00' AS TIMESTAMP)
+    AND leads.created_at < CAST('2024-03-12 04:00:00' AS TIMESTAMP)
+  GROUP BY
+    CAST(DATE_TRUNC(
+      'DAY',
+      CASE
+        WHEN leads.created_at < CAST('2023-03-12 07:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -18000
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        WHEN leads.created_at < CAST('2023-11-05 06:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -14400
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        WHEN leads.created_at < CAST('2024-03-10 07:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -18000
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        WHEN leads.created_at < CAST('2024-11-03 06:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -14400
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        WHEN leads.created_at < CAST('2025-03-09 07:00:00' AS TIMESTAMP)
+        THEN leads.created_at + CAST(CONCAT(CAST((
+          -18000
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+        ELSE leads.created_at + CAST(CONCAT(CAST((
+          -14400
+        ) AS VARCHAR), ' seconds') AS INTERVAL)
+      END
+    ) AS DATE)
+), periods AS (
+  SELECT
+    CAST('2024-03-08' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-09' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-10' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-11' AS DATE) AS period
+)
+SELECT
+  periods.period AS period,
+  COALESCE(leads_by_created_at.leads_created, 0) AS leads_created
+FROM periods
+LEFT JOIN leads_by_created_at
+  ON leads_by_created_at.period = periods.period
+ORDER BY
+  periods.period

@@ -1,0 +1,43 @@
+WITH leads_by_created_at AS (
+  SELECT
+    CAST(DATE_ADD(
+      DATE_SUB(
+        DATE(CAST(DATE_ADD(DATE(leads.created_at), INTERVAL -6 DAY) AS DATE)),
+        INTERVAL (WEEKDAY(CAST(DATE_ADD(DATE(leads.created_at), INTERVAL -6 DAY) AS DATE))) DAY
+      ),
+      INTERVAL 6 DAY
+    ) AS DATE) AS period,
+    COUNT(*) AS leads_created
+  FROM leads AS leads
+  WHERE
+    leads.created_at >= CAST('2024-03-06 00:00:00' AS DATETIME)
+    AND leads.created_at < CAST('2024-03-31 00:00:00' AS DATETIME)
+  GROUP BY
+    CAST(DATE_ADD(
+      DATE_SUB(
+        DATE(CAST(DATE_ADD(DATE(leads.created_at), INTERVAL -6 DAY) AS DATE)),
+        INTERVAL (WEEKDAY(CAST(DATE_ADD(DATE(leads.created_at), INTERVAL -6 DAY) AS DATE))) DAY
+      ),
+      INTERVAL 6 DAY
+    ) AS DATE)
+), periods AS (
+  SELECT
+    CAST('2024-03-03' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-10' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-17' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-24' AS DATE) AS period
+)
+SELECT
+  periods.period AS period,
+  COALESCE(leads_by_created_at.leads_created, 0) AS leads_created
+FROM periods
+LEFT JOIN leads_by_created_at
+  ON leads_by_created_at.period = periods.period
+ORDER BY
+  CASE WHEN periods.period IS NULL THEN 1 ELSE 0 END, periods.period

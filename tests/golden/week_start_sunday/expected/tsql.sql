@@ -1,0 +1,59 @@
+WITH leads_by_created_at AS (
+  SELECT
+    CAST(DATEADD(
+      DAY,
+      6,
+      CAST(DATEADD(
+        DAY,
+        (
+          DATEDIFF(
+            DAY,
+            CAST('1900-01-01' AS DATETIME2),
+            CAST(CAST(DATEADD(DAY, -6, CAST(leads.created_at AS DATE)) AS DATE) AS DATETIME2)
+          ) / 7
+        ) * 7,
+        0
+      ) AS DATE)
+    ) AS DATE) AS period,
+    COUNT(*) AS leads_created
+  FROM leads AS leads
+  WHERE
+    leads.created_at >= CAST('2024-03-06 00:00:00' AS DATETIME2)
+    AND leads.created_at < CAST('2024-03-31 00:00:00' AS DATETIME2)
+  GROUP BY
+    CAST(DATEADD(
+      DAY,
+      6,
+      CAST(DATEADD(
+        DAY,
+        (
+          DATEDIFF(
+            DAY,
+            CAST('1900-01-01' AS DATETIME2),
+            CAST(CAST(DATEADD(DAY, -6, CAST(leads.created_at AS DATE)) AS DATE) AS DATETIME2)
+          ) / 7
+        ) * 7,
+        0
+      ) AS DATE)
+    ) AS DATE)
+), periods AS (
+  SELECT
+    CAST('2024-03-03' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-10' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-17' AS DATE) AS period
+  UNION ALL
+  SELECT
+    CAST('2024-03-24' AS DATE) AS period
+)
+SELECT
+  periods.period AS period,
+  COALESCE(leads_by_created_at.leads_created, 0) AS leads_created
+FROM periods
+LEFT JOIN leads_by_created_at
+  ON leads_by_created_at.period = periods.period
+ORDER BY
+  CASE WHEN periods.period IS NULL THEN 1 ELSE 0 END, periods.period
