@@ -236,12 +236,14 @@ def _modify(tree: exp.Expr, dialect: str, context: QueryContext) -> exp.Expr:
         try:
             result = call_impl(impl, expression=candidate, dialect=dialect, context=context)
         except Exception as exc:
-            raise PluginError(f"raised {type(exc).__name__}: {exc}", plugin=impl.plugin_name,
-                              hook="modify_query") from exc
+            raise PluginError(f"raised {type(exc).__name__}: {exc}. Fix or upgrade the plugin, or "
+                              f"run without it: --no-plugin {impl.plugin_name}",
+                              plugin=impl.plugin_name, hook="modify_query") from exc
         if result is None:
             result = candidate
         if not isinstance(result, exp.Query):
-            raise PluginError(f"returned {type(result).__name__}, not a sqlglot query expression",
-                              plugin=impl.plugin_name, hook="modify_query")
+            raise PluginError(f"returned {type(result).__name__}, not a sqlglot query expression. "
+                              f"Fix or upgrade the plugin, or run without it: --no-plugin "
+                              f"{impl.plugin_name}", plugin=impl.plugin_name, hook="modify_query")
         tree = result
     return tree
