@@ -293,9 +293,10 @@ on without the broken plugin.
 | --- | --- |
 | `KPISPEC_LOAD_PLUGINS=a,b` | load only these entry-point plugins (empty: none; kpispec's core metric types are always loaded) |
 | `KPISPEC_BLOCK_PLUGINS=a,b` | do not load these plugins (what `--no-plugin NAME` adds to) |
-| `KPISPEC_TRACE_PLUGINS=1` | turn on pluggy's hook-call tracing, written to standard error |
+| `KPISPEC_TRACE_PLUGINS=1` | log every hook call to standard error (`[kpispec plugins] register_sinks -> csv`), with pluggy's own tracing |
 
-See [Plugin hooks](plugin_hooks.md#how-plugins-are-found) for details.
+See [Plugin hooks](plugin-hooks.md#how-plugins-are-found) for details, and
+[Writing plugins](writing-plugins.md) for `kpispec new-plugin`.
 """
 
 

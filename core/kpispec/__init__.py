@@ -6,7 +6,8 @@
 >>> table = project.run(["close_rate"], source="duckdb:///crm.duckdb", by=["region"])  # doctest: +SKIP
 
 Plugins import their building blocks from here too: ``hookimpl``,
-``MetricType``, ``SourceType``, ``SinkType``, ``LintRule``…
+``MetricType``, ``SourceType``, ``SinkType``, ``LintRule``…; their tests use
+:mod:`kpispec.testing` (fixtures, an in-memory source, a capturing sink).
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ from kpispec.errors import (
     UnsupportedDialectFeature,
 )
 from kpispec.extensions import (
+    AddDays,
     Connection,
     LintRule,
     LocalTime,
     LowerContext,
     Lowered,
+    MetricInfo,
     MetricType,
     PeriodStart,
+    RowExists,
     SinkContext,
     SinkType,
     SinkWriter,
@@ -43,6 +47,7 @@ from kpispec.hookspecs import hookimpl
 from kpispec.project import Project, load_project, parse_source_url, published_schema
 
 __all__ = [
+    "AddDays",
     "CompileError",
     "CompiledQuery",
     "Connection",
@@ -54,6 +59,7 @@ __all__ = [
     "Location",
     "LowerContext",
     "Lowered",
+    "MetricInfo",
     "MetricType",
     "PeriodStart",
     "PluginError",
@@ -61,6 +67,7 @@ __all__ = [
     "Query",
     "QueryContext",
     "QueryError",
+    "RowExists",
     "SinkContext",
     "SinkType",
     "SinkWriter",

@@ -5,6 +5,15 @@ names are hook names below. Implementations may accept any subset of a
 hook's parameters. Registration hooks receive a ``register`` callback instead
 of returning lists, so kpispec can reject a duplicate name at the moment it
 is registered and say which two plugins collide.
+
+No hook is firstresult: kpispec calls every implementation. A registration hook
+runs once per plugin, in isolation: if it raises, nothing it registered is used;
+an item that is malformed (wrong class, bad name, invalid schema fragment…) or
+whose name another plugin registered too is left out. Each such problem is one
+:class:`kpispec.PluginError` naming the plugin and the hook, printed as a warning
+by project commands and shown by ``kpispec plugins``; everything else keeps
+working. docs/plugin-hooks.md has one section per hook with a runnable example;
+:mod:`kpispec.testing` has what plugin tests need.
 """
 
 from __future__ import annotations
@@ -32,8 +41,10 @@ def register_metric_types(register: Callable[..., None]) -> None:
     :param register: call ``register(kpispec.MetricType(name=..., schema=..., lower=...))``
         once per type. ``schema`` is the JSON Schema fragment of the type's own
         fields (merged into the published schema); ``lower(spec, ctx)`` turns a
-        validated spec of that type into core measures and an expression.
-    :return: nothing. Not firstresult.
+        validated spec of that type into core measures and an expression. The
+        type's name must be unique among installed plugins; an invalid schema
+        fragment keeps the type out of use.
+    :return: nothing (a returned value is reported as a mistake). Not firstresult.
     """
 
 
@@ -46,8 +57,9 @@ def register_sources(register: Callable[..., None]) -> None:
     :param register: call ``register(kpispec.SourceType(name=..., schemes=(...),
         dialect=..., connect=...))`` once per source. ``connect(url)`` returns a
         :class:`kpispec.Connection` whose ``execute(sql, timeout=...)`` returns a
-        ``pyarrow.RecordBatchReader``.
-    :return: nothing. Not firstresult.
+        ``pyarrow.RecordBatchReader``. ``dialect`` must be one kpispec compiles for;
+        schemes are lower case and answered by one source only.
+    :return: nothing (a returned value is reported as a mistake). Not firstresult.
     """
 
 
@@ -59,8 +71,9 @@ def register_sinks(register: Callable[..., None]) -> None:
 
     :param register: call ``register(kpispec.SinkType(name=..., schemes=(...),
         extensions=(...), open=...))`` once per sink. ``open(target, schema,
-        context)`` returns a :class:`kpispec.SinkWriter`.
-    :return: nothing. Not firstresult.
+        context)`` returns a :class:`kpispec.SinkWriter`. Give at least one scheme
+        or extension (extensions start with a dot: ``.md``).
+    :return: nothing (a returned value is reported as a mistake). Not firstresult.
     """
 
 
@@ -74,8 +87,9 @@ def register_spec_paths(register: Callable[..., None]) -> None:
         ``*.yaml`` file below it is loaded before the project's own files, and a
         project model or metric of the same name overrides the pack's. ``name``
         (default: the plugin's name) is what ``kpispec.yaml``'s ``packs:`` uses to
-        switch the pack off.
-    :return: nothing. Not firstresult.
+        switch the pack off. A path that is not a directory is reported (ship the
+        YAML files as package data).
+    :return: nothing (a returned value is reported as a mistake). Not firstresult.
     """
 
 
@@ -87,8 +101,8 @@ def register_template_context(register: Callable[..., None]) -> None:
 
     :param register: call ``register(name, value)``; ``value`` may be a plain
         value or a callable. Names are global: a duplicate is an error naming
-        both plugins.
-    :return: nothing. Not firstresult.
+        both plugins; ``var`` is kpispec's own and cannot be registered.
+    :return: nothing (a returned value is reported as a mistake). Not firstresult.
     """
 
 
@@ -100,9 +114,9 @@ def register_lint_rules(register: Callable[..., None]) -> None:
 
     :param register: call ``register(kpispec.LintRule(name=..., check=...))``;
         ``check(project)`` yields :class:`kpispec.SpecError` (or subclasses) for
-        each problem. A rule that raises is reported as a problem naming the
-        rule, never as a traceback.
-    :return: nothing. Not firstresult.
+        each problem. A rule that raises, or yields something else, is reported
+        as a problem naming the rule, its plugin and this hook, never as a traceback.
+    :return: nothing (a returned value is reported as a mistake). Not firstresult.
     """
 
 
@@ -119,5 +133,7 @@ def modify_query(expression: exp.Expr, dialect: str, context: Any) -> exp.Expr |
         grain and range of the query, its calendar (week start, fiscal year, time
         zone) and its comparison.
     :return: a replacement expression, or None to keep ``expression`` (with any
-        in-place edits). Not firstresult.
+        in-place edits). Not firstresult. Raising, or returning something that is
+        not a sqlglot query, fails the compilation with a PluginError naming the
+        plugin; ``kpispec plugins`` tries each implementation on a probe query.
     """

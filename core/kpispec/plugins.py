@@ -5,6 +5,13 @@ Plugins load lazily, on the first call to :func:`get_plugin_manager` or
 built-ins included — arrives through the ``kpispec`` entry-point group, except
 core's metric types (:mod:`kpispec._core_types`), which core registers itself.
 
+A broken plugin never takes kpispec down: a plugin that fails to import,
+implements a hook that does not exist, raises in a hook, registers something
+malformed (or a name another plugin registered too) is reported as one
+:class:`~kpispec.errors.PluginError` naming the plugin and the hook, kept in
+:attr:`Registry.problems`, shown as ``broken`` by ``kpispec plugins``, and
+everything else keeps working.
+
 Environment:
 
 * ``KPISPEC_LOAD_PLUGINS=a,b`` loads only the named entry-point plugins
@@ -15,6 +22,8 @@ Environment:
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -25,21 +34,38 @@ from typing import Any, Generic, TypeVar
 import pluggy
 
 from kpispec import hookspecs
+from kpispec._plugin_checks import (
+    NAME,
+    Malformed,
+    guarded_check,
+    one_line,
+    probe_modify_query,
+    what_to_do,
+)
+from kpispec._plugin_checks import validate as validate_item
 from kpispec.errors import PluginError
 from kpispec.extensions import LintRule, MetricType, SinkType, SourceType
 
 __all__ = [
+    "ESSENTIAL_PLUGINS",
     "PluginInfo",
+    "Registered",
     "Registry",
     "call_impl",
+    "environment_problems",
     "get_plugin_manager",
     "get_registry",
+    "in_process_plugins",
+    "plugin_infos",
+    "register_plugin",
     "reset",
+    "unregister_plugin",
 ]
 
 ENTRY_POINT_GROUP = "kpispec"
 #: Plugins kpispec cannot work without; ``--no-plugin`` refuses to block them.
 ESSENTIAL_PLUGINS = frozenset({"core_types"})
+_DOCS = "docs/plugin-hooks.md"
 
 T = TypeVar("T")
 
@@ -51,10 +77,12 @@ class PluginInfo:
     name: str
     version: str = ""
     module: str = ""
+    distribution: str = ""
     blocked: bool = False
     load_error: str = ""
     hook_errors: list[str] = field(default_factory=list)
     registered: dict[str, list[str]] = field(default_factory=dict)
+    hooks: list[str] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -67,13 +95,21 @@ class PluginInfo:
     def error(self) -> str:
         return "; ".join(filter(None, [self.load_error, *self.hook_errors]))
 
+    @property
+    def errors(self) -> list[str]:
+        """Every problem of the plugin, one message each."""
+        return [e for e in [self.load_error, *self.hook_errors] if e]
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "version": self.version,
+            "distribution": self.distribution,
             "module": self.module,
             "status": self.status,
             "error": self.error,
+            "errors": self.errors,
+            "hooks": sorted(self.hooks),
             "registered": {k: sorted(v) for k, v in sorted(self.registered.items())},
         }
 
@@ -88,6 +124,9 @@ class Registered(Generic[T]):
 
 _pm: pluggy.PluginManager | None = None
 _infos: dict[str, PluginInfo] = {}
+_env_problems: list[PluginError] = []
+_load_problems: list[PluginError] = []
+_in_process: dict[str, object] = {}  # name -> plugin, from register_plugin()
 _registry: Registry | None = None
 
 
@@ -96,6 +135,10 @@ def _env_names(variable: str) -> set[str] | None:
     if value is None:
         return None
     return {n.strip() for n in value.split(",") if n.strip()}
+
+
+def _tracing() -> bool:
+    return os.environ.get("KPISPEC_TRACE_PLUGINS") not in (None, "", "0")
 
 
 def get_plugin_manager() -> pluggy.PluginManager:
@@ -108,10 +151,11 @@ def get_plugin_manager() -> pluggy.PluginManager:
     from kpispec import _core_types
 
     pm.register(_core_types, name="core_types")
-    _infos["core_types"] = PluginInfo("core_types", _own_version(), _core_types.__name__)
+    _infos["core_types"] = PluginInfo("core_types", _own_version(), _core_types.__name__, "kpispec")
+    _infos["core_types"].hooks = _hook_names(pm, _core_types)
     _load_entry_points(pm)
-    pm.check_pending()
-    if os.environ.get("KPISPEC_TRACE_PLUGINS") not in (None, "", "0"):
+    pm.check_pending()  # every plugin with an unknown hook was turned away above
+    if _tracing():
         pm.trace.root.setwriter(lambda text: sys.stderr.write(f"[kpispec plugins] {text}"))
         pm.enable_tracing()
     _pm = pm
@@ -128,14 +172,27 @@ def _own_version() -> str:
 def _load_entry_points(pm: pluggy.PluginManager) -> None:
     allowed = _env_names("KPISPEC_LOAD_PLUGINS")
     blocked = _env_names("KPISPEC_BLOCK_PLUGINS") or set()
-    for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+    entry_points = sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    _env_problems.clear()
+    _load_problems.clear()
+    known = {ep.name for ep in entry_points} | set(ESSENTIAL_PLUGINS)
+    for variable, names in (("KPISPEC_LOAD_PLUGINS", allowed),
+                            ("--no-plugin (or KPISPEC_BLOCK_PLUGINS)", blocked)):
+        for name in sorted((names or set()) - known):
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else "'kpispec plugins' lists the installed ones"
+            _env_problems.append(PluginError(
+                f"{variable} names it, but no installed plugin is called {name!r}; {hint}",
+                plugin=name))
+    for ep in entry_points:
         dist = getattr(ep, "dist", None)
-        info = PluginInfo(ep.name, dist.version if dist else "", ep.value)
+        info = PluginInfo(ep.name, dist.version if dist else "", ep.value,
+                          dist.metadata["Name"] if dist else "")
         if ep.name in _infos:
-            info.load_error = (
+            _load_failed(info, (
                 f"plugin name {ep.name!r} is used by two entry points "
-                f"({_infos[ep.name].module} and {ep.value}); the second is skipped"
-            )
+                f"({_infos[ep.name].module} and {ep.value}); the second is not loaded. "
+                f"Uninstall one of the packages, or ask its author to rename the entry point"))
             _infos[f"{ep.name} ({ep.value})"] = info
             continue
         _infos[ep.name] = info
@@ -144,9 +201,68 @@ def _load_entry_points(pm: pluggy.PluginManager) -> None:
             continue
         try:
             plugin = ep.load()
-            pm.register(plugin, name=ep.name)
         except Exception as exc:  # any import-time failure is the plugin's, not ours
-            info.load_error = f"failed to load ({type(exc).__name__}: {exc})"
+            package = f"{info.distribution} {info.version}".strip() or "the package that provides it"
+            _load_failed(info, (
+                f"failed to import {ep.value!r} ({one_line(exc)}); kpispec goes on without it. "
+                f"Reinstall or upgrade {package}, or block it with --no-plugin {ep.name}"))
+            continue
+        problem = _register(pm, plugin, ep.name)
+        if problem:
+            _load_failed(info, problem)
+        else:
+            info.hooks = _hook_names(pm, plugin)
+
+
+def _load_failed(info: PluginInfo, message: str) -> None:
+    error = PluginError(message, plugin=info.name)
+    info.load_error = str(error)
+    _load_problems.append(error)
+
+
+def _register(pm: pluggy.PluginManager, plugin: object, name: str) -> str:
+    """Register ``plugin``; return why it was turned away, or ``""``."""
+    try:
+        pm.register(plugin, name=name)
+    except pluggy.PluginValidationError as exc:
+        detail = " ".join(str(exc).split())
+        return (f"not loaded: its hook implementation does not match kpispec's hooks "
+                f"({detail}). An implementation may take only the hook's parameters; "
+                f"see {_DOCS}, then {what_to_do(name)}")
+    except ValueError as exc:  # already registered under another name, or the name is taken
+        return f"not loaded: {exc}"
+    unknown: list[str] = []
+    wrappers: list[str] = []
+    for caller in pm.get_hookcallers(plugin) or ():
+        impls = [i for i in caller.get_hookimpls() if i.plugin is plugin]
+        if not caller.has_spec() and any(not i.optionalhook for i in impls):
+            unknown.append(caller.name)
+        elif any(i.hookwrapper or i.wrapper for i in impls):
+            wrappers.append(caller.name)
+    if not unknown and not wrappers:
+        return ""
+    pm.unregister(plugin)
+    if not unknown:
+        return (f"not loaded: it implements {', '.join(wrappers)} as a hook wrapper, which "
+                f"kpispec does not support. Drop hookwrapper/wrapper from its @hookimpl, or "
+                f"block the plugin with --no-plugin {name}")
+    names = _hook_names_of(hookspecs)
+    described = []
+    for hook in unknown:
+        close = difflib.get_close_matches(hook, names, n=1)
+        described.append(f"{hook!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
+    return (f"not loaded: it implements {', '.join(described)}, which is not a kpispec "
+            f"hook. Rename the function (the hooks are listed in {_DOCS}), "
+            f"or block the plugin with --no-plugin {name}")
+
+
+def _hook_names_of(module: object) -> list[str]:
+    marker = f"{hookspecs.PROJECT_NAME}_spec"
+    return sorted(n for n in dir(module) if getattr(getattr(module, n), marker, None) is not None)
+
+
+def _hook_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
+    return sorted(caller.name for caller in pm.get_hookcallers(plugin) or ())
 
 
 def call_impl(impl: pluggy.HookImpl, **kwargs: Any) -> Any:
@@ -155,8 +271,9 @@ def call_impl(impl: pluggy.HookImpl, **kwargs: Any) -> Any:
     Logged to standard error when ``KPISPEC_TRACE_PLUGINS`` is set, like pluggy's
     own tracing of whole hook calls.
     """
-    if os.environ.get("KPISPEC_TRACE_PLUGINS") not in (None, "", "0"):
-        sys.stderr.write(f"[kpispec plugins] {impl.function.__name__} -> {impl.plugin_name}\n")
+    if _tracing():
+        hook = impl.opts.get("specname") or impl.function.__name__
+        sys.stderr.write(f"[kpispec plugins] {hook} -> {impl.plugin_name}\n")
     return impl.function(*[kwargs[name] for name in impl.argnames])
 
 
@@ -173,22 +290,25 @@ class Registry:
         self.sinks: dict[str, Registered[SinkType]] = {}
         self.lint_rules: dict[str, Registered[LintRule]] = {}
         self.template_context: dict[str, Registered[Any]] = {}
-        self.spec_paths: list[tuple[str, str, str]] = []  # (path, pack name, plugin)
-        self.problems: list[PluginError] = []
+        self.packs: dict[str, Registered[tuple[str, ...]]] = {}  # pack name -> directories
+        self.problems: list[PluginError] = [*_env_problems, *_load_problems]
+        self.probed = False
         self._conflicts: dict[tuple[str, str], tuple[str, str]] = {}
         self._conflicted: dict[str, list[Registered[Any]]] = {}  # kind -> items kept out of use
         for info in _infos.values():
             info.registered = {}
             info.hook_errors = []
-        for info in _infos.values():
-            if info.load_error:
-                self.problems.append(PluginError(info.load_error, plugin=info.name))
-        self._collect(pm, "register_metric_types", MetricType, self.metric_types)
-        self._collect(pm, "register_sources", SourceType, self.sources)
-        self._collect(pm, "register_sinks", SinkType, self.sinks)
-        self._collect(pm, "register_lint_rules", LintRule, self.lint_rules)
+        self._collect(pm, "register_metric_types", "metric type", MetricType, self.metric_types)
+        self._collect(pm, "register_sources", "source", SourceType, self.sources)
+        self._collect(pm, "register_sinks", "sink", SinkType, self.sinks)
+        self._collect(pm, "register_lint_rules", "lint rule", LintRule, self.lint_rules)
         self._collect_template_context(pm)
         self._collect_spec_paths(pm)
+
+    @property
+    def spec_paths(self) -> list[tuple[str, str, str]]:
+        """Every usable metric pack as (directory, pack name, plugin), in registration order."""
+        return [(directory, pack, r.plugin) for pack, r in self.packs.items() for directory in r.item]
 
     # -- collection -----------------------------------------------------------------
 
@@ -199,13 +319,10 @@ class Registry:
     def _broken(self, plugin: str, hook: str, message: str) -> None:
         error = PluginError(message, plugin=plugin, hook=hook)
         self.problems.append(error)
-        _infos.setdefault(plugin, PluginInfo(plugin)).hook_errors.append(f"{hook}: {message}")
+        _infos.setdefault(plugin, PluginInfo(plugin)).hook_errors.append(str(error))
 
     def _add(self, table: dict[str, Registered[Any]], kind: str, name: str, item: Any,
              plugin: str, hook: str) -> None:
-        if not isinstance(name, str) or not name:
-            self._broken(plugin, hook, f"registered a {kind} without a name: {item!r}")
-            return
         if name in table or (kind, name) in self._conflicts:
             if name in table:
                 earlier = table.pop(name)
@@ -220,52 +337,117 @@ class Registry:
                 first = self._conflicts[(kind, name)][0]
             self._conflicts[(kind, name)] = (first, plugin)
             self._conflicted.setdefault(kind, []).append(Registered(item, plugin))
-            message = (f"{kind} {name!r} is registered by both {first!r} and {plugin!r}; "
-                       f"neither is used until one of them is uninstalled or blocked "
-                       f"(--no-plugin {plugin})")
-            self.problems.append(PluginError(message, plugin=plugin, hook=hook))
-            for who in (first, plugin):
-                _infos.setdefault(who, PluginInfo(who)).hook_errors.append(f"{hook}: {message}")
+            culprit = plugin
+            if first == plugin:
+                message = (f"{kind} {name!r} is registered twice by {plugin!r}; neither is used. "
+                           f"Fix or upgrade the plugin, or block it with --no-plugin {plugin}")
+            else:
+                # Suggest blocking a third-party plugin before one of kpispec's own.
+                order = sorted((first, plugin), key=lambda p: _infos[p].distribution == "kpispec"
+                               if p in _infos else False)
+                message = (f"{kind} {name!r} is registered by both {first!r} and {plugin!r}; "
+                           f"neither is used until one of them is uninstalled or blocked "
+                           f"(--no-plugin {order[0]} or --no-plugin {order[1]})")
+                culprit = order[0]
+            error = PluginError(message, plugin=culprit, hook=hook)
+            self.problems.append(error)
+            for who in dict.fromkeys((first, plugin)):
+                _infos.setdefault(who, PluginInfo(who)).hook_errors.append(str(error))
             return
         table[name] = Registered(item, plugin)
         _infos.setdefault(plugin, PluginInfo(plugin)).registered.setdefault(kind, []).append(name)
 
-    def _collect(self, pm: pluggy.PluginManager, hook: str, cls: type,
-                 table: dict[str, Registered[Any]]) -> None:
-        kind = hook.removeprefix("register_").rstrip("s").replace("_", " ")
-        for plugin, impl in self._impls(pm, hook):
-            def register(item: Any, _plugin: str = plugin) -> None:
-                if not isinstance(item, cls):
-                    raise TypeError(f"expected a kpispec.{cls.__name__}, got {item!r}")
-                self._add(table, kind, getattr(item, "name", ""), item, _plugin, hook)
+    def _run(self, plugin: str, hook: str, impl: pluggy.HookImpl,
+             validate: Callable[..., tuple[str, Any]],
+             commit: Callable[[str, Any], None]) -> None:
+        """Call one implementation; commit what it registered only if it did not raise."""
+        pending: list[tuple[str, Any]] = []
 
-            self._run(plugin, hook, impl, register)
+        def register(*args: Any, **kwargs: Any) -> None:
+            try:
+                pending.append(validate(*args, **kwargs))
+            except Malformed as exc:
+                self._broken(plugin, hook, f"{exc}; it is not used. Fix or upgrade the plugin "
+                                           f"(see {_DOCS}), or block it with --no-plugin {plugin}")
+            except TypeError as exc:  # wrong arguments to register()
+                self._broken(plugin, hook, f"called register() wrongly ({exc}); it is not used. "
+                                           f"Fix or upgrade the plugin (see {_DOCS}), or block it "
+                                           f"with --no-plugin {plugin}")
+
+        try:
+            returned = call_impl(impl, register=register)
+        except Exception as exc:
+            self._broken(plugin, hook, f"raised {one_line(exc)}; nothing it registers there is "
+                                       f"used. Fix or upgrade the plugin, or block it with "
+                                       f"--no-plugin {plugin}")
+            return
+        if returned is not None:
+            self._broken(plugin, hook, f"returned a {type(returned).__name__} instead of calling "
+                                       f"register(); "
+                                       f"what it returned is not used. Call register(...) once "
+                                       f"per item and return nothing, or block the plugin with "
+                                       f"--no-plugin {plugin}")
+        for name, item in pending:
+            commit(name, item)
+
+    def _collect(self, pm: pluggy.PluginManager, hook: str, kind: str, cls: type,
+                 table: dict[str, Registered[Any]]) -> None:
+        for plugin, impl in self._impls(pm, hook):
+            def validate(item: Any, *, _plugin: str = plugin) -> tuple[str, Any]:
+                item = validate_item(kind, cls, item)
+                if isinstance(item, LintRule):
+                    item = dataclasses.replace(item, check=guarded_check(item, _plugin))
+                return item.name, item
+
+            def commit(name: str, item: Any, _plugin: str = plugin) -> None:
+                self._add(table, kind, name, item, _plugin, hook)
+
+            self._run(plugin, hook, impl, validate, commit)
 
     def _collect_template_context(self, pm: pluggy.PluginManager) -> None:
         hook = "register_template_context"
         for plugin, impl in self._impls(pm, hook):
-            def register(name: str, value: Any, _plugin: str = plugin) -> None:
+            def validate(name: str, value: Any) -> tuple[str, Any]:
+                if not isinstance(name, str) or not NAME.match(name):
+                    raise Malformed(f"registered the template name {name!r}; a name is letters, "
+                                     "digits and underscores, not starting with a digit")
+                if name == "var":
+                    raise Malformed("registered the template name 'var', which is kpispec's "
+                                     "own var() function; choose another name")
+                return name, value
+
+            def commit(name: str, value: Any, _plugin: str = plugin) -> None:
                 self._add(self.template_context, "template name", name, value, _plugin, hook)
 
-            self._run(plugin, hook, impl, register)
+            self._run(plugin, hook, impl, validate, commit)
 
     def _collect_spec_paths(self, pm: pluggy.PluginManager) -> None:
         hook = "register_spec_paths"
         for plugin, impl in self._impls(pm, hook):
-            def register(path: Any, name: str | None = None, _plugin: str = plugin) -> None:
-                pack = name or _plugin
-                self.spec_paths.append((os.fspath(path), pack, _plugin))
-                _infos.setdefault(_plugin, PluginInfo(_plugin)).registered.setdefault(
-                    "spec path", []).append(pack)
+            def validate(path: Any, name: str | None = None, *, _plugin: str = plugin
+                         ) -> tuple[str, Any]:
+                try:
+                    directory = os.fspath(path)
+                except TypeError:
+                    raise Malformed(f"registered the spec path {path!r}, which is not a "
+                                     "path") from None
+                if not os.path.isdir(directory):
+                    raise Malformed(f"registered the spec path {directory!r}, which is not a "
+                                     "directory (is it shipped as package data?)")
+                pack = _plugin if name is None else name
+                if not isinstance(pack, str) or not NAME.match(pack):
+                    raise Malformed(f"registered the pack name {pack!r}; a name is letters, "
+                                     "digits and underscores, not starting with a digit")
+                return pack, directory
 
-            self._run(plugin, hook, impl, register)
+            def commit(pack: str, directory: Any, _plugin: str = plugin) -> None:
+                earlier = self.packs.get(pack)
+                if earlier is not None and earlier.plugin == _plugin:  # one pack, several directories
+                    self.packs[pack] = Registered((*earlier.item, directory), _plugin)
+                else:
+                    self._add(self.packs, "spec path", pack, (directory,), _plugin, hook)
 
-    def _run(self, plugin: str, hook: str, impl: pluggy.HookImpl,
-             register: Callable[..., None]) -> None:
-        try:
-            call_impl(impl, register=register)
-        except Exception as exc:
-            self._broken(plugin, hook, f"raised {type(exc).__name__}: {exc}")
+            self._run(plugin, hook, impl, validate, commit)
 
     # -- lookup ---------------------------------------------------------------------
 
@@ -324,9 +506,24 @@ def get_registry() -> Registry:
 
 
 def plugin_infos() -> list[PluginInfo]:
-    """Every plugin kpispec knows of, loaded, broken or blocked, by name."""
-    get_registry()
+    """Every plugin kpispec knows of, loaded, broken or blocked, by name.
+
+    ``modify_query`` implementations are tried once on a small probe query, so a
+    plugin whose rewrite always fails shows as broken here too.
+    """
+    registry = get_registry()
+    if not registry.probed:
+        registry.probed = True
+        for error in probe_modify_query(get_plugin_manager()):
+            _infos.setdefault(error.plugin, PluginInfo(error.plugin)).hook_errors.append(str(error))
     return sorted(_infos.values(), key=lambda i: i.name)
+
+
+def environment_problems() -> list[PluginError]:
+    """Names in ``KPISPEC_LOAD_PLUGINS`` / ``KPISPEC_BLOCK_PLUGINS`` (``--no-plugin``) that
+    no installed plugin has."""
+    get_plugin_manager()
+    return list(_env_problems)
 
 
 def reset() -> None:
@@ -335,15 +532,32 @@ def reset() -> None:
     _pm = None
     _registry = None
     _infos.clear()
+    _env_problems.clear()
+    _load_problems.clear()
+    _in_process.clear()
 
 
 def register_plugin(plugin: object, name: str) -> None:
-    """Register an in-process plugin object (tests, notebooks) and rebuild the registry."""
+    """Register an in-process plugin object (tests, notebooks) and rebuild the registry.
+
+    Raises:
+        PluginError: ``plugin`` implements a hook kpispec does not have, or takes a
+            parameter its hook does not give, or ``name`` is taken.
+    """
     global _registry
     pm = get_plugin_manager()
-    pm.register(plugin, name=name)
-    _infos[name] = PluginInfo(name, module=getattr(plugin, "__name__", type(plugin).__name__))
+    problem = _register(pm, plugin, name)
+    if problem:
+        raise PluginError(problem, plugin=name)
+    module = getattr(plugin, "__name__", None) or type(plugin).__qualname__
+    _infos[name] = PluginInfo(name, module=module, hooks=_hook_names(pm, plugin))
+    _in_process[name] = plugin
     _registry = None
+
+
+def in_process_plugins() -> dict[str, object]:
+    """The plugins registered with :func:`register_plugin` (and not unregistered), by name."""
+    return dict(_in_process)
 
 
 def unregister_plugin(name: str) -> None:
@@ -354,4 +568,5 @@ def unregister_plugin(name: str) -> None:
     if plugin is not None:
         pm.unregister(plugin)
     _infos.pop(name, None)
+    _in_process.pop(name, None)
     _registry = None

@@ -1,0 +1,1 @@
+"""Deliberately broken kpispec plugins (one module per way of breaking)."""
