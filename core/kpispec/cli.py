@@ -273,14 +273,23 @@ def compile_(metrics: Sequence[str], dialect: str | None, path: str, variables: 
 @click.option("--source", "-s", metavar="URL",
               help="Where to run: duckdb:///file.duckdb (default: kpispec.yaml's source).")
 @click.option("--sink", "sinks", multiple=True, metavar="URL|FILE",
-              help="Where results go (repeatable): table (default), out.csv, out.json, csv:-, …")
-@click.option("--lang", default="en", show_default=True, help="Label language for the table sink.")
+              help="Where results go (repeatable): table (default), out.csv, out.json, "
+                   "out.jsonl, out.parquet, out.xlsx, report.html, out.prom, csv:-, "
+                   "postgresql://…#schema.table (see docs/sinks.md).")
+@click.option("--lang", default="en", show_default=True,
+              help="Label language for the table, report and spreadsheet sinks.")
+@click.option("--currency", metavar="SYMBOL",
+              help="Symbol shown with currency values: $, €, zł… (default: kpispec.yaml's "
+                   "currency, else none).")
+@click.option("--progress/--no-progress", "progress", default=None,
+              help="Show compiling, the query and rows written on standard error (default: "
+                   "only when it is a terminal).")
 @click.option("--timeout", type=float, metavar="SECONDS", help="Cancel the query after this long.")
 @_query_options
 @handle_errors
 def run(metrics: Sequence[str], all_metrics: bool, source: str | None, sinks: Sequence[str],
-        lang: str, timeout: float | None, path: str, variables: Sequence[str],
-        **options: Any) -> None:
+        lang: str, currency: str | None, progress: bool | None, timeout: float | None, path: str,
+        variables: Sequence[str], **options: Any) -> None:
     """Run METRICS on a source and write the result to each sink."""
     from kpispec.output import write_result
 
@@ -292,7 +301,7 @@ def run(metrics: Sequence[str], all_metrics: bool, source: str | None, sinks: Se
         raise click.UsageError("--source is required (or set 'source:' in kpispec.yaml), "
                                "e.g. --source duckdb:///crm.duckdb")
     write_result(project, names, source=source, sinks=list(sinks) or ["table"], lang=lang,
-                 timeout=timeout, options=options)
+                 timeout=timeout, options=options, currency=currency, progress=progress)
 
 
 @main.command()
@@ -310,13 +319,23 @@ def demo(rows: int, out: str, seed: int) -> None:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: per plugin its name, version, distribution, module, status, "
+                   "errors, hooks and what it registered.")
 @handle_errors
 def plugins(as_json: bool) -> None:
-    """List installed plugins, their versions and what each registered."""
-    from kpispec.plugins import plugin_infos
+    """List installed plugins, what each registered, and which are broken.
+
+    A broken plugin (it failed to import, a hook raised, it registered something
+    malformed or a name another plugin registered too) is listed as broken with
+    one message saying what to do; kpispec works on without it. Blocked plugins
+    (--no-plugin NAME, KPISPEC_BLOCK_PLUGINS, KPISPEC_LOAD_PLUGINS) are listed too.
+    """
+    from kpispec.plugins import environment_problems, plugin_infos
 
     infos = plugin_infos()
+    for problem in environment_problems():
+        click.echo(f"warning: {problem}", err=True)
     if as_json:
         click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
         return
@@ -324,14 +343,45 @@ def plugins(as_json: bool) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold")
-    for column in ("plugin", "version", "status", "registered"):
-        table.add_column(column)
+    for column in ("plugin", "version", "package", "status", "registered"):
+        table.add_column(column, no_wrap=column in ("plugin", "version", "status"))
     for info in infos:
-        registered = "; ".join(f"{kind}: {', '.join(sorted(names))}"
-                               for kind, names in sorted(info.registered.items()))
-        status = info.status + (f" ({info.error})" if info.error else "")
-        table.add_row(info.name, info.version, status, registered)
-    Console(soft_wrap=True).print(table)
+        registered = [f"{kind}: {', '.join(sorted(names))}"
+                      for kind, names in sorted(info.registered.items())]
+        registered += [f"hook: {hook}" for hook in info.hooks if not hook.startswith("register_")]
+        table.add_row(info.name, info.version, info.distribution, info.status, "; ".join(registered))
+    # Piped output is never wrapped, so scripts and tests can read whole rows.
+    Console(soft_wrap=True, width=None if sys.stdout.isatty() else 100_000).print(table)
+    # A name two plugins registered is one problem, shown by both plugins' rows.
+    messages = list(dict.fromkeys(error for info in infos for error in info.errors))
+    if messages:
+        click.echo(f"\n{len(messages)} problem{'s' if len(messages) != 1 else ''}:")
+        for message in messages:
+            click.echo(f"- {message}")
+
+
+@main.command("new-plugin")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False),
+              help="Directory to create the package in (default: ./kpispec-NAME).")
+@click.option("--author", default="", help="Author name written into pyproject.toml.")
+@handle_errors
+def new_plugin(name: str, directory: str | None, author: str) -> None:
+    """Create a plugin package NAME that passes its own tests as created.
+
+    It holds pyproject.toml declaring the kpispec entry point NAME, a hook module
+    kpispec_NAME contributing a NAME_difference metric type, tests written with
+    kpispec.testing, and a README. Then: cd into it, python -m pip install -e ".[test]",
+    python -m pytest, and kpispec plugins lists it.
+    """
+    from kpispec._scaffold import create_plugin
+
+    written = create_plugin(name, Path(directory) if directory else None, author=author)
+    root = written[0].parent
+    click.echo(f"created {root}:")
+    for file in written:
+        click.echo(f"  {file.relative_to(root)}")
+    click.echo(f"next: cd {root} && python -m pip install -e \".[test]\" && python -m pytest")
 
 
 @main.command()

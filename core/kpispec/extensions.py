@@ -6,6 +6,7 @@ callback of a registration hook (see :mod:`kpispec.hookspecs`).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TextIO
@@ -205,7 +206,10 @@ class MetricInfo(Protocol):
 class SinkContext:
     """What a sink may want to know about the result it writes.
 
-    ``stdout`` is the stream terminal output goes to.
+    ``stdout`` is the stream terminal output goes to. Every field has a default,
+    and fields are only ever added, so a sink written for an older kpispec keeps
+    working (read new ones with ``getattr(context, name, default)`` to support
+    older ones too).
     """
 
     metrics: tuple[MetricInfo, ...] = ()
@@ -213,6 +217,29 @@ class SinkContext:
     grain: str = "month"
     lang: str = "en"
     stdout: TextIO | None = None
+    #: The SQL that produced the result, as it ran (in ``dialect``).
+    sql: str = ""
+    #: The sqlglot dialect of ``sql`` (the source's).
+    dialect: str = ""
+    #: The source the result came from: its URL with any password masked.
+    source: str = ""
+    #: The query's range: first day (inclusive) and last day (exclusive); None when open.
+    start: dt.date | None = None
+    end: dt.date | None = None
+    #: The comparison asked for: ``previous_period``, ``same_period_last_year``, ``baseline``.
+    compare: str | None = None
+    #: The baseline range [start, end) when ``compare`` is ``baseline``.
+    baseline: tuple[dt.date, dt.date] | None = None
+    #: Per metric name: what it computes, as one readable line (from its spec).
+    formulas: Mapping[str, str] = field(default_factory=dict)
+    #: Per dimension column: its labels by language (``{"en": "Region"}``), where the model gives them.
+    dimension_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: The symbol shown with ``format: currency`` values (``$``, ``€``, ``zł``); empty: none.
+    currency: str = ""
+    #: The project's name (``name:`` in kpispec.yaml), for titles.
+    project: str = ""
+    #: Notes about the result (partial periods, targets that did not apply…).
+    notes: tuple[str, ...] = ()
 
 
 class SinkWriter(Protocol):

@@ -16,7 +16,7 @@ from typing import Any
 from kpispec.errors import ExecutionError, KpispecError, PluginError, QueryError
 from kpispec.extensions import SinkContext, SinkType, SinkWriter
 
-__all__ = ["resolve_sink", "write_result"]
+__all__ = ["resolve_sink", "sink_context", "write_result"]
 
 
 def resolve_sink(target: str) -> tuple[SinkType, str]:
@@ -51,36 +51,67 @@ def resolve_sink(target: str) -> tuple[SinkType, str]:
 
 def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
                  sinks: Sequence[str], lang: str = "en", timeout: float | None = None,
-                 options: Mapping[str, Any] | None = None) -> int:
-    """Run ``metrics`` and stream the rows into every sink; return the row count."""
+                 options: Mapping[str, Any] | None = None, currency: str | None = None,
+                 progress: bool | None = None, progress_console: Any = None) -> int:
+    """Run ``metrics`` and stream the rows into every sink; return the row count.
+
+    Args:
+        currency: the symbol ``format: currency`` values are shown with (default: the
+            project's ``currency`` setting, else none).
+        progress: show compiling, the query and rows written on standard error; None
+            (the default) shows them only when standard error is a terminal.
+        progress_console: a rich console to draw the progress on (tests).
+    """
+    from kpispec._progress import RunProgress, wants_progress
     from kpispec.project import iter_batches
 
     resolved = [resolve_sink(s) for s in sinks]  # bad --sink fails before the query runs
-    compiled, reader, connection = project.execute(metrics, source=source, timeout=timeout,
-                                                   **(options or {}))
+    steps = RunProgress(wants_progress(progress), progress_console)
+    steps.compiling(len(metrics))
+
+    def on_step(step: str, detail: str = "") -> None:
+        if step == "compiled":
+            steps.compiled()
+        elif step == "querying":
+            steps.querying(detail)
+
+    try:
+        compiled, reader, connection = project.execute(metrics, source=source, timeout=timeout,
+                                                       on_step=on_step, **(options or {}))
+    except BaseException:
+        steps.stop()
+        raise
     for note in compiled.notes:
         print(f"note: {note}", file=sys.stderr)
     periods: set[Any] = set()
-    context = SinkContext(metrics=compiled.metrics,
-                          dimensions=tuple(d.replace(".", "__") for d in compiled.query.dimensions),
-                          grain=compiled.query.grain, lang=lang, stdout=sys.stdout)
+    context = sink_context(project, compiled, lang=lang, source=source, currency=currency)
     writers: list[SinkWriter] = []
     rows = 0
+    source_open = True
     try:
         for sink, target in resolved:
             writers.append(_call(sink, "open", sink.open, target, reader.schema, context))
         for batch in iter_batches(reader):
+            steps.query_done()
             rows += batch.num_rows
             if compiled.targets and batch.num_rows:
                 periods.update(_dates(batch.column(0).to_pylist()))
             for (sink, _), writer in zip(resolved, writers):
                 _call(sink, "write", writer.write, batch)
+            steps.rows(batch.num_rows)
+        steps.stop()
+        # Every row is read: let go of the source before committing, so a sink may write
+        # to the very database the result came from (a DuckDB file allows one writer).
+        _close_reader(reader)
+        source_open = False
+        connection.close()
         for (sink, _), writer in zip(resolved, writers):
             _call(sink, "close", writer.close)
         if compiled.targets and (compiled.query.start is None or compiled.query.end is None):
             for note in compiled.missing_targets(periods):
                 print(f"note: {note}", file=sys.stderr)
     except BaseException:
+        steps.stop()
         for writer in writers:
             try:
                 writer.abort()
@@ -88,8 +119,68 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
                 pass
         raise
     finally:
-        connection.close()
+        # A reader left open (the run failed) would keep the query's result, and with it
+        # the database, alive for as long as the error's traceback is kept.
+        _close_reader(reader)
+        del reader  # an error's traceback keeps this frame, and would keep the stream
+        if source_open:  # a third-party source need not take closing twice
+            connection.close()
     return rows
+
+
+def _close_reader(reader: Any) -> None:
+    close = getattr(reader, "close", None)
+    if close is not None:
+        try:
+            close()
+        except Exception:  # closing is best effort: the rows are read or discarded
+            pass
+
+
+def sink_context(project: Any, compiled: Any, *, lang: str = "en", source: str | None = None,
+                 currency: str | None = None, stdout: Any = None) -> SinkContext:
+    """The :class:`SinkContext` of a compiled query's result: metrics, SQL, range, formulas…"""
+    from kpispec._formula import metric_formula
+
+    settings = getattr(project, "settings", None)
+    dialect = getattr(settings, "dialect", "duckdb")
+    query = compiled.query
+    shown_source = source or getattr(settings, "source", None) or "duckdb:///:memory:"
+    try:
+        from kpispec.project import parse_source_url
+
+        shown_source = str(parse_source_url(shown_source))
+    except Exception:  # only for display: the query already ran on it
+        pass
+    if currency is None:
+        currency = getattr(settings, "currency", "") or ""
+    return SinkContext(
+        metrics=compiled.metrics,
+        dimensions=tuple(d.replace(".", "__") for d in query.dimensions),
+        grain=query.grain, lang=lang, stdout=stdout if stdout is not None else sys.stdout,
+        sql=compiled.sql, dialect=compiled.dialect, source=shown_source,
+        start=query.start, end=query.end, compare=query.compare, baseline=query.baseline,
+        formulas={m.name: metric_formula(m, dialect) for m in compiled.metrics},
+        dimension_labels=_dimension_labels(project, compiled),
+        currency=currency, project=getattr(settings, "name", "") or "",
+        notes=tuple(compiled.notes))
+
+
+def _dimension_labels(project: Any, compiled: Any) -> dict[str, Mapping[str, str]]:
+    """Labels of the query's dimensions, from the model that declares each one."""
+    models: Mapping[str, Any] = getattr(project, "models", {}) or {}
+    own = [model for metric in compiled.metrics for model in getattr(metric, "models", ())]
+    labels: dict[str, Mapping[str, str]] = {}
+    for name in compiled.query.dimensions:
+        owner, _, dim = name.rpartition(".")
+        candidates = [owner] if owner else [*own, *sorted(models)]
+        for model in candidates:
+            found = getattr(models.get(model), "dimensions", {}).get(dim)
+            if found is not None:
+                if found.labels:
+                    labels[name.replace(".", "__")] = dict(found.labels)
+                break
+    return labels
 
 
 def _dates(values: Sequence[Any]) -> list[Any]:

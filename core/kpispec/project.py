@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -224,22 +224,29 @@ class Project:
                              pretty=pretty)
 
     def execute(self, metrics: Sequence[str], *, source: str | None = None,
-                timeout: float | None = None, **options: Any,
+                timeout: float | None = None,
+                on_step: Callable[[str, str], None] | None = None, **options: Any,
                 ) -> tuple[CompiledQuery, pa.RecordBatchReader, Any]:
         """Compile for the source's dialect and start the query.
 
         Returns the compiled query, a reader of Arrow record batches and the
-        open connection (close it when the reader is exhausted).
+        open connection (close it when the reader is exhausted). ``on_step(step,
+        detail)`` hears ``"compiled"`` once the SQL is built and ``"querying"``
+        (with the source URL, password masked) when the query is sent.
         """
         url = parse_source_url(source or self.settings.source or "duckdb:///:memory:")
         source_type = _source_type(url)
         compiled = self.compile(metrics, dialect=source_type.dialect, **options)
+        if on_step is not None:
+            on_step("compiled", "")
         try:
             connection = source_type.connect(url)
         except KpispecError:
             raise
         except Exception as exc:
             raise ExecutionError(f"source {url} failed to connect: {type(exc).__name__}: {exc}") from None
+        if on_step is not None:
+            on_step("querying", str(url))
         try:
             check_single_select(compiled.sql, source_type.dialect)
             reader = connection.execute(compiled.sql, timeout=timeout)
@@ -364,7 +371,8 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
                     fiscal_year_label=doc.get("fiscal_year_label", "end"), timezone=timezone,
                     vars=dict(doc.get("vars") or {}), packs=dict(doc.get("packs") or {}),
                     source=doc.get("source"), name=doc.get("name", ""),
-                    paths=tuple(doc.get("paths") or ())), display
+                    paths=tuple(doc.get("paths") or ()),
+                    currency=doc.get("currency", "")), display
 
 
 def _template_context(settings: Settings, variables: Mapping[str, Any]) -> dict[str, Any]:

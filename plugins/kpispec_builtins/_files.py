@@ -16,7 +16,7 @@ import sys
 import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import IO, TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from kpispec.errors import ExecutionError, InternalError
 
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 __all__ = [
     "STDOUT",
     "AtomicFile",
+    "FileSinkWriter",
     "StdoutBuffer",
     "TextSinkWriter",
     "TextTarget",
+    "open_binary_target",
     "open_text_target",
     "strip_scheme",
 ]
@@ -64,7 +66,7 @@ class AtomicFile:
             directory, or the temporary file cannot be created.
     """
 
-    def __init__(self, path: str, kind: str = "output") -> None:
+    def __init__(self, path: str, kind: str = "output", *, binary: bool = False) -> None:
         self.path = os.path.expanduser(path)
         self.kind = kind
         directory = os.path.dirname(os.path.abspath(self.path))
@@ -79,9 +81,11 @@ class AtomicFile:
                                  "does not exist; create it first")
         try:
             # Kept open across write() calls; commit() or discard() closes it.
-            self._file: IO[str] | None = tempfile.NamedTemporaryFile(  # noqa: SIM115
-                "w", encoding="utf-8", newline="", delete=False, dir=directory,
-                prefix=f".{os.path.basename(self.path)}.", suffix=".tmp")
+            options: dict[str, Any] = {"mode": "wb"} if binary else {
+                "mode": "w", "encoding": "utf-8", "newline": ""}
+            self._file: IO[Any] | None = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                delete=False, dir=directory, prefix=f".{os.path.basename(self.path)}.",
+                suffix=".tmp", **options)
         except OSError as exc:
             raise ExecutionError(f"cannot write {kind} to {path!r}: {_reason(exc)}") from None
         self.temp_path = self._file.name
@@ -89,6 +93,13 @@ class AtomicFile:
     @property
     def stream(self) -> TextIO:
         """The open temporary file, to write text into."""
+        if self._file is None:
+            raise ExecutionError(f"{self.kind} output {self.path!r} is already closed")
+        return self._file  # type: ignore[return-value]
+
+    @property
+    def binary_stream(self) -> BinaryIO:
+        """The open temporary file of a ``binary=True`` target, to write bytes into."""
         if self._file is None:
             raise ExecutionError(f"{self.kind} output {self.path!r} is already closed")
         return self._file  # type: ignore[return-value]
@@ -190,24 +201,48 @@ def open_text_target(target: str, scheme: str, *, stdout: TextIO | None = None,
     return AtomicFile(path, kind)
 
 
+def open_binary_target(target: str, scheme: str, *, kind: str, example: str) -> AtomicFile:
+    """Open a binary file target (after stripping ``scheme:``); standard output is refused.
+
+    Raises:
+        ExecutionError: the target is ``-``, or the file's directory does not exist or
+            is not writable.
+    """
+    path = strip_scheme(target, scheme)
+    if path == STDOUT:
+        raise ExecutionError(f"{kind} output cannot go to standard output: give a file name, "
+                             f"e.g. --sink {example}")
+    return AtomicFile(path, kind, binary=True)
+
+
 class TextSinkWriter(ABC):
-    """Base of the file sinks' writers: a :class:`TextTarget` plus the write/close/abort protocol.
+    """Base of the file sinks' writers: a target file plus the write/close/abort protocol.
 
     Subclasses set ``kind`` and ``scheme`` and override :meth:`begin`,
-    :meth:`write_batch` and :meth:`end`, which write text to ``self.out.stream``.
-    An ``OSError`` in any of them becomes an :class:`ExecutionError` naming
-    the target; any exception discards the output.
+    :meth:`write_batch` and :meth:`end`, which write text to ``self.out.stream``
+    (or, with ``binary = True``, bytes to ``self.out.binary_stream``: a binary
+    format refuses standard output). An ``OSError`` in any of them becomes an
+    :class:`ExecutionError` naming the target; any exception discards the output.
     """
 
     kind = "output"
     scheme = ""
+    #: Binary formats (Parquet, xlsx) write bytes to a file and refuse standard output.
+    binary = False
+    #: The file name an error message suggests (``out.parquet``).
+    example = ""
 
     def __init__(self, target: str, schema: pa.Schema, context: SinkContext) -> None:
         self.schema = schema
         self.columns: list[str] = list(schema.names)
         self.context = context
-        self.out: TextTarget = open_text_target(target, self.scheme, stdout=context.stdout,
-                                                kind=self.kind)
+        if self.binary:
+            self.out: TextTarget = open_binary_target(
+                target, self.scheme, kind=self.kind,
+                example=self.example or f"out.{self.scheme}")
+        else:
+            self.out = open_text_target(target, self.scheme, stdout=context.stdout,
+                                        kind=self.kind)
         self._guard(self.begin)
 
     def begin(self) -> None:  # noqa: B027 - optional: most formats write nothing first
@@ -246,6 +281,10 @@ class TextSinkWriter(ABC):
         except BaseException:
             self.out.discard()
             raise
+
+
+#: The base of every file sink's writer, text or binary.
+FileSinkWriter = TextSinkWriter
 
 
 def _target_mode(path: str) -> int:

@@ -53,6 +53,7 @@ __all__ = [
     "ROWS_PER_BATCH",
     "MySQLConnection",
     "connect",
+    "connect_params",
     "register_sources",
 ]
 
@@ -373,6 +374,34 @@ def connect(url: SourceURL) -> MySQLConnection:
     from pymysql.constants import FIELD_TYPE
 
     label = str(url)
+    params = connect_params(url)
+    password = params["password"]
+    conv = dict(converters.conversions)
+    conv[FIELD_TYPE.DECIMAL] = conv[FIELD_TYPE.NEWDECIMAL] = float
+    try:
+        con = pymysql.connect(database=url.database or None, conv=conv, **params)
+    except pymysql.MySQLError as exc:
+        raise ExecutionError(f"cannot connect to MySQL at {label}: {_one_line(exc, password)}"
+                             ) from None
+    try:
+        with con.cursor() as cursor:  # exact divisions and averages (see the module doc)
+            cursor.execute("SET SESSION div_precision_increment = 30")
+        connection = MySQLConnection(con, label, params, password)
+    except pymysql.MySQLError as exc:
+        con.close()
+        raise ExecutionError(f"cannot set up the MySQL session on {label}: "
+                             f"{_one_line(exc, password)}") from None
+    return connection
+
+
+def connect_params(url: SourceURL) -> dict[str, Any]:
+    """PyMySQL connection parameters of a ``mysql://`` URL (autocommit on; no database).
+
+    Raises:
+        ExecutionError: an unknown query parameter, a path that is not one database
+            name, or a port or connect_timeout that is not a number.
+    """
+    label = str(url)
     unknown = sorted(set(url.query) - _QUERY_KEYS)
     if unknown:
         raise ExecutionError(
@@ -401,22 +430,7 @@ def connect(url: SourceURL) -> MySQLConnection:
     for key in ("unix_socket", "ssl_ca", "ssl_cert", "ssl_key"):
         if key in url.query:
             params[key] = url.query[key]
-    conv = dict(converters.conversions)
-    conv[FIELD_TYPE.DECIMAL] = conv[FIELD_TYPE.NEWDECIMAL] = float
-    try:
-        con = pymysql.connect(database=url.database or None, conv=conv, **params)
-    except pymysql.MySQLError as exc:
-        raise ExecutionError(f"cannot connect to MySQL at {label}: {_one_line(exc, password)}"
-                             ) from None
-    try:
-        with con.cursor() as cursor:  # exact divisions and averages (see the module doc)
-            cursor.execute("SET SESSION div_precision_increment = 30")
-        connection = MySQLConnection(con, label, params, password)
-    except pymysql.MySQLError as exc:
-        con.close()
-        raise ExecutionError(f"cannot set up the MySQL session on {label}: "
-                             f"{_one_line(exc, password)}") from None
-    return connection
+    return params
 
 
 # -- results as Arrow --------------------------------------------------------------------

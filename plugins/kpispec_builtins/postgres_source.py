@@ -48,6 +48,7 @@ __all__ = [
     "ROWS_PER_BATCH",
     "PostgresConnection",
     "connect",
+    "connect_params",
     "register_sources",
 ]
 
@@ -305,24 +306,7 @@ def connect(url: SourceURL) -> PostgresConnection:
     except ImportError:
         raise ExecutionError(f"the PostgreSQL source needs psycopg: {_INSTALL} "
                              f"(to read {label})") from None
-    unknown = sorted(set(url.query) - _QUERY_KEYS)
-    if unknown:
-        raise ExecutionError(f"{label}: unknown query parameter {unknown[0]!r}; a postgresql:// URL "
-                             f"accepts only {', '.join(sorted(_QUERY_KEYS))}")
-    params: dict[str, Any] = {key: url.query[key] for key in _LIBPQ_KEYS if key in url.query}
-    if url.host:
-        params["host"] = url.host
-    if url.port is not None:
-        params["port"] = url.port
-    if url.username:
-        params["user"] = url.username
-    if url.password is not None:
-        params["password"] = url.password
-    if url.database:
-        params["dbname"] = url.database
-    if "connect_timeout" not in params and not os.environ.get("PGCONNECT_TIMEOUT"):
-        params["connect_timeout"] = CONNECT_TIMEOUT
-    params.setdefault("application_name", "kpispec")
+    params = connect_params(url)
     try:
         con = psycopg.connect(autocommit=True, **params)
     except psycopg.Error as exc:
@@ -350,6 +334,33 @@ def connect(url: SourceURL) -> PostgresConnection:
         con.close()
         raise
     return PostgresConnection(con, label, url.password)
+
+
+def connect_params(url: SourceURL) -> dict[str, Any]:
+    """psycopg connection parameters of a ``postgresql://`` URL (what it leaves out, libpq decides).
+
+    Raises:
+        ExecutionError: the URL has a query parameter this source does not know.
+    """
+    unknown = sorted(set(url.query) - _QUERY_KEYS)
+    if unknown:
+        raise ExecutionError(f"{_label(url)}: unknown query parameter {unknown[0]!r}; a "
+                             f"postgresql:// URL accepts only {', '.join(sorted(_QUERY_KEYS))}")
+    params: dict[str, Any] = {key: url.query[key] for key in _LIBPQ_KEYS if key in url.query}
+    if url.host:
+        params["host"] = url.host
+    if url.port is not None:
+        params["port"] = url.port
+    if url.username:
+        params["user"] = url.username
+    if url.password is not None:
+        params["password"] = url.password
+    if url.database:
+        params["dbname"] = url.database
+    if "connect_timeout" not in params and not os.environ.get("PGCONNECT_TIMEOUT"):
+        params["connect_timeout"] = CONNECT_TIMEOUT
+    params.setdefault("application_name", "kpispec")
+    return params
 
 
 def _label(url: SourceURL) -> str:

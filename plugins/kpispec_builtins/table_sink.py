@@ -3,10 +3,17 @@
 Metric columns are headed by the metric's label in the requested language
 (falling back to English, then to the metric's name) and formatted by the
 metric's ``format``; ``<metric>__<suffix>`` columns (comparisons) are headed
-``Label (suffix)``. NULL metric values show as ``—``, NULL dimension values as
-``∅``. When standard output is not a terminal the table is rendered without
-colour and without a width limit, so piped output is stable and never
-truncated. rich is imported only when the table is printed.
+``Label (suffix)``; ``currency`` values carry the run's currency symbol
+(``--currency`` or kpispec.yaml's ``currency``). Dimension columns are headed
+by the dimension's label where the model gives one. NULL metric values show as
+``—``, NULL dimension values as ``∅``.
+
+On a terminal, a table wider than the window is printed as several tables,
+each with the period and dimension columns followed by as many metric columns
+as fit (long text folds within its column). When standard output is not a
+terminal the table is rendered without colour and without a width limit, so
+piped output is stable and never truncated. rich is imported only when the
+table is printed.
 """
 
 from __future__ import annotations
@@ -32,6 +39,9 @@ __all__ = [
     "NULL_DIMENSION",
     "NULL_METRIC",
     "TableWriter",
+    "column_blocks",
+    "column_format",
+    "dimension_label",
     "format_metric",
     "metric_label",
     "open_table",
@@ -79,15 +89,18 @@ def metric_label(metric: Any, lang: str) -> str:
     return name
 
 
-def format_metric(value: Any, fmt: str | None) -> str:
+def format_metric(value: Any, fmt: str | None, currency: str = "") -> str:
     """A metric value as the table shows it.
 
     ``percent`` values are already scaled (``30.0`` is 30 %); ``number`` and no
-    format use thousands separators and at most two decimals.
+    format use thousands separators and at most two decimals; ``currency`` shows
+    ``currency`` — one character before the number, a longer one after it.
 
     >>> [format_metric(v, f) for v, f in [(30, "percent"), (1234.5, "currency"), (12.34, "days"),
     ...                                  (1234567, None), (1234.5678, "number"), (None, "number")]]
     ['30.0 %', '1,234.50', '12.3', '1,234,567', '1,234.57', '—']
+    >>> format_metric(-1234.5, "currency", "$"), format_metric(1234.5, "currency", "zł")
+    ('-$1,234.50', '1,234.50 zł')
     """
     if value is None:
         return NULL_METRIC
@@ -111,7 +124,39 @@ def format_metric(value: Any, fmt: str | None) -> str:
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
     if text.startswith("-") and not text.strip("-0.,% "):
         text = text[1:]  # a tiny negative value rounds to "0.0", never "-0.0"
+    if fmt == "currency" and currency:
+        sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+        text = f"{sign}{currency}{digits}" if len(currency) == 1 else f"{text} {currency}"
     return text
+
+
+def column_format(name: str, context: SinkContext) -> tuple[str | None, bool]:
+    """The display format of result column ``name`` and whether it holds metric values.
+
+    ``<metric>__change_pct`` and ``__attainment`` are percentages whatever the metric's
+    format; other ``<metric>__<suffix>`` columns take the metric's (or the metric type's
+    ``column_formats``).
+    """
+    metrics: Mapping[str, Any] = {str(getattr(m, "name", m)): m for m in context.metrics}
+    if name in metrics:
+        return getattr(metrics[name], "format", None), True
+    base, sep, suffix = name.partition("__")
+    if sep and base in metrics:
+        metric = metrics[base]
+        fmt = (getattr(metric, "column_formats", None) or {}).get(suffix) or (
+            "percent" if suffix in _PERCENT_SUFFIXES else getattr(metric, "format", None))
+        return fmt, True
+    return None, False
+
+
+def dimension_label(name: str, context: SinkContext) -> str:
+    """A dimension column's header: its label in the context's language, else its name
+    (``customers__segment`` shown as ``customers.segment``)."""
+    labels = (getattr(context, "dimension_labels", None) or {}).get(name) or {}
+    for key in (context.lang, "en"):
+        if labels.get(key):
+            return str(labels[key])
+    return name.replace("__", ".")
 
 
 @dataclass(frozen=True)
@@ -150,13 +195,20 @@ class TableWriter:
             out.flush()
             return
         columns = _columns(self.schema, self.context)
+        currency = getattr(self.context, "currency", "") or ""
+        cells = [[_cell(column, value, currency) for column, value in zip(columns, row)]
+                 for row in rows]
         if _is_terminal(out):
             console = _console(out, terminal=True)
-            console.print(_table(columns, rows, console))
+            for number, block in enumerate(column_blocks(columns, cells, console.width)):
+                if number:
+                    console.print()
+                console.print(_table([columns[i] for i in block],
+                                     [[row[i] for i in block] for row in cells], console))
         else:  # plain text, no width limit, no trailing blanks: stable when piped
             buffer = io.StringIO()
             console = _console(buffer, terminal=False)
-            console.print(_table(columns, rows, console))
+            console.print(_table(columns, cells, console))
             out.write("".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines()))
         out.flush()
 
@@ -180,10 +232,10 @@ def _columns(schema: pa.Schema, context: SinkContext) -> list[_Column]:
         name = field.name
         numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) \
             or pa.types.is_decimal(field.type)
-        if name == "period":
+        if name in ("period", "period_label"):
             columns.append(_Column(name, name, "period"))
         elif name in dimensions:
-            columns.append(_Column(name, name, "dimension"))
+            columns.append(_Column(name, dimension_label(name, context), "dimension"))
         elif name in metrics:
             metric = metrics[name]
             columns.append(_Column(name, metric_label(metric, context.lang), "metric",
@@ -220,7 +272,45 @@ def _console(out: TextIO, *, terminal: bool) -> Console:
                    highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
-def _table(columns: list[_Column], rows: list[tuple[Any, ...]], console: Console) -> Table:
+#: Columns between two columns of the table (rich's padding).
+_GAP = 2
+
+
+def column_blocks(columns: list[_Column], cells: list[list[Any]], width: int) -> list[list[int]]:
+    """Split a table wider than ``width`` into blocks of columns that each fit.
+
+    Every block repeats the key columns (period, period_label, dimensions), so each
+    printed block reads on its own; the other columns keep their order. A column
+    too wide to fit even alone gets a block of its own (rich folds its text).
+    """
+    def natural(index: int) -> int:
+        from rich.cells import cell_len
+
+        widest = max((cell_len(str(row[index])) for row in cells), default=0)
+        return max(widest, max(cell_len(word) for word in columns[index].header.split() or [""]))
+
+    keys = [i for i, c in enumerate(columns) if c.kind in ("period", "dimension")]
+    rest = [i for i in range(len(columns)) if i not in keys]
+    sizes = {i: natural(i) for i in range(len(columns))}
+    used = sum(sizes[i] for i in keys) + _GAP * max(len(keys) - 1, 0)
+    if used + sum(sizes[i] + _GAP for i in rest) <= width or not rest:
+        return [list(range(len(columns)))]
+    blocks: list[list[int]] = []
+    current: list[int] = []
+    taken = used
+    for i in rest:
+        extra = sizes[i] + (_GAP if keys or current else 0)
+        if current and taken + extra > width:
+            blocks.append(sorted(keys + current))
+            current, taken = [], used
+            extra = sizes[i] + (_GAP if keys else 0)
+        current.append(i)
+        taken += extra
+    blocks.append(sorted(keys + current))
+    return blocks
+
+
+def _table(columns: list[_Column], rows: list[list[Any]], console: Console) -> Table:
     from rich import box
     from rich.table import Table
     from rich.text import Text
@@ -232,15 +322,15 @@ def _table(columns: list[_Column], rows: list[tuple[Any, ...]], console: Console
                          no_wrap=column.numeric or not console.is_terminal,
                          overflow="fold")
     for row in rows:
-        table.add_row(*(_cell(column, value) for column, value in zip(columns, row)))
+        table.add_row(*row)
     return table
 
 
-def _cell(column: _Column, value: Any) -> Any:
+def _cell(column: _Column, value: Any, currency: str = "") -> Any:
     from rich.text import Text
 
     if column.kind == "metric" or (column.numeric and value is not None):
-        text = format_metric(value, column.fmt)
+        text = format_metric(value, column.fmt, currency)
         return Text(text, style="dim") if value is None else Text(text)
     if value is None:
         return Text(NULL_DIMENSION, style="dim")

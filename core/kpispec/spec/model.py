@@ -50,6 +50,7 @@ class Settings:
     source: str | None = None
     name: str = ""
     paths: tuple[str, ...] = ()
+    currency: str = ""  # symbol sinks show with format: currency values
 
     @property
     def calendar(self) -> Calendar:

@@ -1,0 +1,225 @@
+"""The ``xlsx`` sink: the result as an Excel workbook (openpyxl), written atomically.
+
+Targets: ``kpis.xlsx``, ``xlsx:kpis.bin``, ``xlsx://out/kpis.xlsx``. Needs the
+``xlsx`` extra (``pip install 'kpispec[xlsx]'``). Standard output is refused.
+
+The sheet ``result`` holds one row per result row under a header of column
+names (frozen, so it stays in view), dates as Excel dates, numbers as numbers
+shown by the metric's format (``percent`` values are already scaled, so 30.0
+shows as ``30.0 %``; ``currency`` with the run's currency symbol). Text is
+always stored as text — a dimension value such as ``=HYPERLINK(…)`` is never
+a formula — with the control characters Excel cannot hold removed. The sheet
+``about`` lists each metric's label, description and formula, the query's
+range and source, and the SQL that ran. Excel holds at most 1,048,575 data
+rows; a larger result is refused (use Parquet or CSV).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import math
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from kpispec.errors import ExecutionError
+from kpispec.extensions import SinkContext, SinkType
+from kpispec.hookspecs import hookimpl
+
+from kpispec_builtins._files import TextSinkWriter
+from kpispec_builtins.table_sink import column_format, metric_label
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["MAX_ROWS", "XlsxWriter", "number_format", "open_xlsx", "register_sinks"]
+
+#: Data rows a worksheet holds (Excel's 1,048,576 rows less the header).
+MAX_ROWS = 1_048_575
+_INSTALL = "the xlsx sink needs openpyxl: pip install 'kpispec[xlsx]'"
+#: Characters Excel cannot store in a cell (XML 1.0 control characters).
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+@hookimpl
+def register_sinks(register: Callable[..., None]) -> None:
+    """Register the ``xlsx`` sink (scheme ``xlsx``, extension ``.xlsx``)."""
+    register(SinkType(name="xlsx", schemes=("xlsx",), extensions=(".xlsx",), open=open_xlsx,
+                      description="Excel workbook: the result, formatted, plus what each metric "
+                      "means (atomic write; needs kpispec[xlsx])."))
+
+
+def open_xlsx(target: str, schema: pa.Schema, context: SinkContext) -> XlsxWriter:
+    """Open an Excel writer on ``target`` (a path, ``xlsx:path`` or ``xlsx://path``).
+
+    Raises:
+        kpispec.errors.ExecutionError: openpyxl is not installed, the target is ``-``,
+            or its directory does not exist or is not writable.
+    """
+    try:
+        import openpyxl  # noqa: F401
+    except ImportError:
+        raise ExecutionError(_INSTALL) from None
+    return XlsxWriter(target, schema, context)
+
+
+def number_format(fmt: str | None, currency: str = "") -> str:
+    """The Excel number format of a metric format.
+
+    >>> number_format("percent"), number_format("currency", "$"), number_format("currency", "zł")
+    ('#,##0.0" %"', '"$"#,##0.00', '#,##0.00" zł"')
+    """
+    if fmt == "percent":
+        return '#,##0.0" %"'
+    if fmt == "currency":
+        symbol = currency.replace('"', "")
+        if not symbol:
+            return "#,##0.00"
+        return f'"{symbol}"#,##0.00' if len(symbol) == 1 else f'#,##0.00" {symbol}"'
+    if fmt in ("days", "hours", "years"):
+        return "#,##0.0"
+    if fmt == "integer":
+        return "#,##0"
+    return "#,##0.##"
+
+
+class XlsxWriter(TextSinkWriter):
+    """Streams result rows into an Excel workbook (a :class:`kpispec.SinkWriter`)."""
+
+    kind = "xlsx"
+    scheme = "xlsx"
+    binary = True
+    example = "out.xlsx"
+
+    def begin(self) -> None:
+        import pyarrow as pa
+        from openpyxl import Workbook
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+        from openpyxl.utils import get_column_letter
+
+        self._rows = 0
+        self._book: Any = Workbook(write_only=True)
+        sheet = self._sheet = self._book.create_sheet("result")
+        sheet.freeze_panes = "A2"
+        currency = getattr(self.context, "currency", "") or ""
+        self._formats: list[str | None] = []
+        for index, field in enumerate(self.schema, start=1):
+            numeric = (pa.types.is_integer(field.type) or pa.types.is_floating(field.type)
+                       or pa.types.is_decimal(field.type))
+            fmt, is_metric = column_format(field.name, self.context)
+            if pa.types.is_date(field.type) or field.name == "period":
+                shown = "yyyy-mm-dd"
+            elif pa.types.is_timestamp(field.type):
+                shown = "yyyy-mm-dd hh:mm:ss"
+            elif numeric and (is_metric or fmt):
+                shown = number_format(fmt, currency)
+            elif pa.types.is_integer(field.type):
+                shown = "0"
+            else:
+                shown = None
+            self._formats.append(shown)
+            sheet.column_dimensions[get_column_letter(index)].width = max(12, min(48, len(field.name) + 4))
+        bold = Font(bold=True)
+        header = []
+        for name in self.columns:
+            cell = WriteOnlyCell(sheet, value=_text(name))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        self._cell = WriteOnlyCell
+
+    def write_batch(self, batch: pa.RecordBatch) -> None:
+        if self._rows + batch.num_rows > MAX_ROWS:
+            raise ExecutionError(f"xlsx sink: the result has more than {MAX_ROWS:,} rows, more "
+                                 "than an Excel sheet holds; write .parquet or .csv instead")
+        self._rows += batch.num_rows
+        columns = [column.to_pylist() for column in batch.columns]
+        sheet = self._sheet
+        for row in zip(*columns):
+            cells = []
+            for value, shown in zip(row, self._formats):
+                cell = self._cell(sheet, value=None)
+                cell_value = _cell_value(value)
+                if isinstance(cell_value, str):
+                    cell.value = cell_value
+                    cell.data_type = "s"  # text stays text: never a formula
+                else:
+                    cell.value = cell_value
+                    if shown and cell_value is not None:
+                        cell.number_format = shown
+                cells.append(cell)
+            sheet.append(cells)
+
+    def end(self) -> None:
+        self._about()
+        self._book.save(self.out.binary_stream)  # type: ignore[union-attr]
+
+    def _about(self) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        context = self.context
+        sheet = self._book.create_sheet("about")
+        sheet.column_dimensions["A"].width = 28
+        sheet.column_dimensions["B"].width = 40
+        sheet.column_dimensions["C"].width = 60
+        sheet.column_dimensions["D"].width = 80
+        bold = Font(bold=True)
+
+        def row(*values: Any, header: bool = False) -> None:
+            cells = []
+            for value in values:
+                cell = WriteOnlyCell(sheet, value=_text(str(value)) if value is not None else None)
+                if value is not None:
+                    cell.data_type = "s"
+                if header:
+                    cell.font = bold
+                cells.append(cell)
+            sheet.append(cells)
+
+        row("metric", "label", "description", "formula", header=True)
+        formulas = getattr(context, "formulas", {}) or {}
+        for metric in context.metrics:
+            row(metric.name, metric_label(metric, context.lang),
+                getattr(metric, "description", "") or "", formulas.get(metric.name, ""))
+        row()
+        start, end = getattr(context, "start", None), getattr(context, "end", None)
+        for key, value in (("grain", context.grain),
+                           ("from", start.isoformat() if start else "(open)"),
+                           ("to (exclusive)", end.isoformat() if end else "(open)"),
+                           ("dimensions", ", ".join(context.dimensions) or "(none)"),
+                           ("comparison", getattr(context, "compare", None) or "(none)"),
+                           ("source", getattr(context, "source", "") or ""),
+                           ("rows", f"{self._rows:,}")):
+            row(key, value)
+        sql = getattr(context, "sql", "")
+        if sql:
+            row()
+            row("SQL", header=True)
+            for line in sql.splitlines():
+                row(line)
+
+
+def _text(value: str) -> str:
+    return _ILLEGAL.sub("", value)
+
+
+def _cell_value(value: Any) -> Any:
+    """A value openpyxl stores faithfully: naive datetimes, finite floats, clean text."""
+    if value is None or isinstance(value, (bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, decimal.Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:  # Excel has no time zones: store UTC
+            value = value.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return value
+    if isinstance(value, (dt.date, dt.time)):
+        return value
+    if isinstance(value, bytes):
+        return value.hex()
+    return _text(str(value))
