@@ -209,7 +209,7 @@ def _offset(utc: dt.datetime, tz: dt.tzinfo) -> int:
 @lru_cache(maxsize=64)
 def _offsets(name: str, start: dt.date, end: dt.date) -> tuple[tuple[dt.datetime, int], ...]:
     tz = zone(name)
-    step = dt.timedelta(hours=6)  # no zone changes its offset twice within six hours
+    step = dt.timedelta(days=1)  # no zone changes its offset twice within a day
     t = dt.datetime(start.year, start.month, start.day)
     stop = dt.datetime(end.year, end.month, end.day)
     current = _offset(t, tz)
