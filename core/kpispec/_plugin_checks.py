@@ -58,16 +58,13 @@ def _callable(item: Any, attribute: str) -> None:
 
 
 def _check_schema_fragment(fragment: Any) -> None:
-    import jsonschema
+    from kpispec.spec.schema import check_fragment
 
     if not isinstance(fragment, Mapping):
         raise Malformed(f"has schema={fragment!r}; give a JSON Schema object (a dict)")
-    try:
-        jsonschema.Draft202012Validator.check_schema(dict(fragment))
-    except jsonschema.SchemaError as exc:
-        where = ".".join(str(p) for p in exc.absolute_path)
-        raise Malformed(f"publishes an invalid schema fragment: {exc.message}"
-                         + (f" (at {where})" if where else "")) from None
+    problem = check_fragment(fragment)
+    if problem is not None:
+        raise Malformed(f"publishes an invalid schema fragment: {problem}")
     defs = _core_definitions()
     for ref in _refs(fragment):
         if not ref.startswith("#/$defs/") or ref.removeprefix("#/$defs/") not in defs:

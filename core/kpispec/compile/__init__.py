@@ -92,7 +92,9 @@ def _reserved(dialect: str) -> frozenset[str]:
     words = getattr(sqlglot.Dialect.get_or_raise(dialects.sqlglot_dialect(dialect)).generator_class,
                     "RESERVED_KEYWORDS", None)
     if not words:
-        words = sqlglot.Dialect.get_or_raise("duckdb").generator_class.RESERVED_KEYWORDS
+        from kpispec.compile._reserved_words import STANDARD_RESERVED
+
+        words = STANDARD_RESERVED
     return frozenset(w.lower() for w in words) | _EXTRA_RESERVED.get(dialect, frozenset())
 
 
@@ -171,8 +173,9 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
     tree = dialects.portable(tree, dialect)
     tree = _quote_where_needed(tree, dialect)
     try:
+        # copy=False: the tree is ours alone; rendering may apply the dialect's rewrites to it.
         sql = tree.sql(dialect=dialects.sqlglot_dialect(dialect), pretty=pretty,
-                       unsupported_level=ErrorLevel.RAISE)
+                       unsupported_level=ErrorLevel.RAISE, copy=False)
     except UnsupportedError as exc:
         raise UnsupportedDialectFeature(metric=", ".join(query.metrics), dialect=dialect,
                                         construct=str(exc).splitlines()[0]) from None

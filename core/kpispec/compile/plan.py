@@ -103,8 +103,22 @@ class Plan:
     models: Mapping[str, Model]
 
 
+#: Keys already computed, by the tree's id (the tree is kept, so the id stays its own).
+_KEYS: dict[int, tuple[exp.Expr, str]] = {}
+
+
 def _key(tree: exp.Expr | None) -> str:
-    return "" if tree is None else tree.sql(dialect="duckdb", normalize=False)
+    """A tree's text, to compare measures and conditions (computed once per tree)."""
+    if tree is None:
+        return ""
+    known = _KEYS.get(id(tree))
+    if known is not None and known[0] is tree:
+        return known[1]
+    if len(_KEYS) > 20_000:
+        _KEYS.clear()
+    key = tree.sql(normalize=False)  # sqlglot's own dialect: already loaded, never DuckDB's
+    _KEYS[id(tree)] = (tree, key)
+    return key
 
 
 def _conjuncts(tree: exp.Expr | None) -> list[exp.Expr]:
@@ -241,8 +255,8 @@ class _Planner:
                     parts += _conjuncts(self.qualify(model_name, f, "all",
                                                      f"metric {alias} filter", joins))
                 conditions.append(parts)
-            common = [c for c in conditions[0]
-                      if all(any(_key(c) == _key(o) for o in other) for other in conditions[1:])]
+            keys = [{_key(c) for c in parts} for parts in conditions]
+            common = [c for c in conditions[0] if all(_key(c) in other for other in keys[1:])]
             common_keys = {_key(c) for c in common}
             where: list[exp.Expr] = []
             if self.query.where is not None:

@@ -22,7 +22,7 @@ from kpispec.calendar import FISCAL_GRAINS, Calendar, add_months
 from kpispec.compile import dialects
 from kpispec.compile.plan import Aggregate, Plan, Scan
 from kpispec.extensions import AddDays, LocalTime, PeriodStart, RowExists
-from kpispec.spec.model import Offset, Window
+from kpispec.spec.model import Model, Offset, Window
 
 __all__ = ["build_select", "period_count", "period_start"]
 
@@ -48,6 +48,52 @@ def shift_date(day: dt.date, offset: Offset) -> dt.date:
 def period_count(first: dt.date, end: dt.date, grain: str, calendar: Calendar | None = None) -> int:
     """How many ``grain`` periods start on or after the period start ``first`` and before ``end``."""
     return len((calendar or Calendar()).periods(first, end, grain)) if end > first else 0
+
+
+# -- tree builders ------------------------------------------------------------------------
+# sqlglot's fluent builders (select.join("t"), exp.union, exp.alias_, with_) copy their
+# arguments and parse strings; a compile builds thousands of nodes, so the nodes are
+# made directly here, from parts that are already fresh copies.
+
+
+def _as(node: exp.Expr, name: str) -> exp.Alias:
+    """``node AS name`` (``node`` is used as is, not copied)."""
+    return exp.Alias(this=node, alias=exp.to_identifier(name))
+
+
+def _table(name: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name))
+
+
+def _aliased_table(name: str, alias: str) -> exp.Table:
+    return exp.Table(this=exp.to_identifier(name), alias=exp.TableAlias(this=exp.to_identifier(alias)))
+
+
+def _relation(model: Model, alias: str | None = None) -> exp.Expr:
+    """A fresh copy of a model's table (or SELECT) under the model's name."""
+    relation = model.relation.copy()
+    relation.set("alias", exp.TableAlias(this=exp.to_identifier(alias or model.name)))
+    return relation
+
+
+def _join(select: exp.Select, table: exp.Expr, on: exp.Expr | None = None,
+          how: str = "LEFT") -> exp.Select:
+    """Append ``LEFT JOIN table ON on`` (``how``: ``INNER``, ``CROSS``) to ``select``."""
+    join = (exp.Join(this=table, on=on, side=how) if how == "LEFT"
+            else exp.Join(this=table, on=on, kind=how))
+    select.append("joins", join)
+    return select
+
+
+def _union(parts: list[exp.Select], distinct: bool = False) -> exp.Expr:
+    tree: exp.Expr = parts[0]
+    for part in parts[1:]:
+        tree = exp.Union(this=tree, expression=part, distinct=distinct)
+    return tree
+
+
+def _and_all(conditions: list[exp.Expr]) -> exp.Expr:
+    return exp.and_(*conditions, copy=False)
 
 
 def _aggregate(a: Aggregate, dialect: str) -> exp.Expr:
@@ -170,7 +216,7 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
         period = dialects.add_periods(period, exp.Literal.number(scan.shift), q.grain, dialect)
     select = _select_list(scan, period, dialect)
     model = scan.model
-    select = select.from_(exp.alias_(model.relation.copy(), model.name, table=True), copy=False)
+    select = select.from_(_relation(model), copy=False)
     select = _joins(select, scan, plan)
     conditions: list[exp.Expr] = []
     if q.start is not None:
@@ -184,17 +230,17 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     if q.start is None and q.end is None:
         conditions.append(exp.Not(this=exp.Is(this=scan.time.copy(), expression=exp.Null())))
     conditions += [c.copy() for c in scan.where]
-    select = select.where(exp.and_(*[_wrap(c) for c in conditions]), copy=False)
+    select = select.where(_and_all([_wrap(c) for c in conditions]), copy=False)
     group = [period.copy()] + [expr.copy() for _, expr in scan.dimensions]
     return select.group_by(*group, copy=False)
 
 
 def _select_list(scan: Scan, period: exp.Expr | None, dialect: str) -> exp.Select:
-    select = exp.select(exp.alias_(period, PERIOD)) if period is not None else exp.select()
+    select = exp.Select(expressions=[_as(period, PERIOD)] if period is not None else [])
     for name, expr in scan.dimensions:
-        select = select.select(exp.alias_(expr.copy(), name), copy=False)
+        select.append("expressions", _as(expr.copy(), name))
     for a in scan.aggregates:
-        select = select.select(exp.alias_(_aggregate(a, dialect), a.alias), copy=False)
+        select.append("expressions", _as(_aggregate(a, dialect), a.alias))
     return select
 
 
@@ -205,8 +251,7 @@ def _joins(select: exp.Select, scan: Scan, plan: Plan) -> exp.Select:
         source, join = next((s, j) for s in joined for j in plan.models[s].joins if j.model == name)
         target = plan.models[name]
         on = exp.EQ(this=exp.column(join.on, table=source), expression=exp.column(join.to, table=name))
-        select = select.join(exp.alias_(target.relation.copy(), name, table=True), on=on,
-                             join_type="left", copy=False)
+        select = _join(select, _relation(target), on)
         joined.append(name)
     return select
 
@@ -242,9 +287,9 @@ def _alive(scan: Scan, moment: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
     if not end_col:
         return began
     end = _local(exp.column(end_col, table=model.name), plan, dialect)
-    not_ended = exp.or_(exp.Is(this=exp.column(end_col, table=model.name), expression=exp.Null()),
-                        alive_op(this=end, expression=moment.copy()))
-    return exp.and_(began, exp.paren(not_ended))
+    not_ended = exp.Or(this=exp.Is(this=exp.column(end_col, table=model.name), expression=exp.Null()),
+                       expression=alive_op(this=end, expression=moment.copy()))
+    return exp.And(this=began, expression=exp.paren(not_ended, copy=False))
 
 
 def _at_scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
@@ -257,12 +302,11 @@ def _at_scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
         following = dialects.add_periods(evaluated, exp.Literal.number(1), plan.query.grain, dialect)
         moment = dialects.instant(following, dialect)
     period = exp.column(PERIOD, table="periods")
-    select = _select_list(scan, period.copy(), dialect).from_("periods", copy=False)
-    select = select.join(exp.alias_(model.relation.copy(), model.name, table=True),
-                         on=_alive(scan, moment, plan, dialect), join_type="inner", copy=False)
+    select = _select_list(scan, period.copy(), dialect).from_(_table("periods"), copy=False)
+    select = _join(select, _relation(model), _alive(scan, moment, plan, dialect), how="INNER")
     select = _joins(select, scan, plan)
     if scan.where:
-        select = select.where(exp.and_(*[_wrap(c.copy()) for c in scan.where]), copy=False)
+        select = select.where(_and_all([_wrap(c.copy()) for c in scan.where]), copy=False)
     group = [period.copy()] + [expr.copy() for _, expr in scan.dimensions]
     return select.group_by(*group, copy=False)
 
@@ -279,12 +323,11 @@ def _window_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     time = _local(scan.time.copy(), plan, dialect)
     within: exp.Expr = exp.LT(this=time, expression=dialects.instant(upper, dialect))
     if lower is not None:
-        within = exp.and_(exp.GTE(this=time.copy(), expression=dialects.instant(lower, dialect)),
-                          within)
+        within = exp.And(this=exp.GTE(this=time.copy(), expression=dialects.instant(lower, dialect)),
+                         expression=within)
     period = exp.column(PERIOD, table="periods")
-    select = _select_list(scan, period.copy(), dialect).from_("periods", copy=False)
-    select = select.join(exp.alias_(model.relation.copy(), model.name, table=True), on=within,
-                         join_type="inner", copy=False)
+    select = _select_list(scan, period.copy(), dialect).from_(_table("periods"), copy=False)
+    select = _join(select, _relation(model), within, how="INNER")
     select = _joins(select, scan, plan)
     # Rows after --to never count (a partial last period ends there); rows before the
     # first window's start cannot count (a plain bound on the column, for pruning).
@@ -300,7 +343,7 @@ def _window_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
             conditions.append(exp.GTE(this=scan.time.copy(),
                                       expression=_bound(scan.time, first_day, plan, dialect)))
     if conditions:
-        select = select.where(exp.and_(*[_wrap(c) for c in conditions]), copy=False)
+        select = select.where(_and_all([_wrap(c) for c in conditions]), copy=False)
     group = [period.copy()] + [expr.copy() for _, expr in scan.dimensions]
     return select.group_by(*group, copy=False)
 
@@ -312,7 +355,7 @@ def _baseline_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     first, end = (shift_date(day, scan.offset) for day in scan.baseline)
     model = scan.model
     select = _select_list(scan, None, dialect)
-    select = select.from_(exp.alias_(model.relation.copy(), model.name, table=True), copy=False)
+    select = select.from_(_relation(model), copy=False)
     select = _joins(select, scan, plan)
     conditions: list[exp.Expr] = []
     if scan.at:
@@ -329,7 +372,7 @@ def _baseline_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
                                       expression=_bound(scan.time, lower, plan, dialect)))
         conditions.append(exp.LT(this=scan.time.copy(), expression=_bound(scan.time, end, plan, dialect)))
     conditions += [c.copy() for c in scan.where]
-    select = select.where(exp.and_(*[_wrap(c) for c in conditions]), copy=False)
+    select = select.where(_and_all([_wrap(c) for c in conditions]), copy=False)
     if scan.dimensions:
         select = select.group_by(*[expr.copy() for _, expr in scan.dimensions], copy=False)
     return select
@@ -346,10 +389,7 @@ def _literal_periods(days: list[dt.date], dialect: str) -> exp.Expr:
     """The periods of a short bounded range, listed one by one."""
     rows = [dialects.select_constant(dialects.date_literal(day, dialect), PERIOD, dialect)
             for day in days]
-    union: exp.Expr = rows[0]
-    for row in rows[1:]:
-        union = exp.union(union, row, distinct=False)
-    return union
+    return _union(rows)
 
 
 def _bounds_parts(plan: Plan, dialect: str) -> list[exp.Select]:
@@ -361,7 +401,7 @@ def _bounds_parts(plan: Plan, dialect: str) -> list[exp.Select]:
     primary = [s for s in current if not s.offset] or current
     for scan in primary:  # inputs at an offset reach past the data: they do not extend it
         if not scan.at and scan.window is None:
-            parts.append(exp.select(PERIOD).from_(scan.name))
+            parts.append(exp.Select(expressions=[exp.column(PERIOD)]).from_(_table(scan.name), copy=False))
             continue
         model = scan.model
         columns = [scan.time] if scan.time is not None else [
@@ -372,8 +412,8 @@ def _bounds_parts(plan: Plan, dialect: str) -> list[exp.Select]:
         lifecycles.add(key)
         for ref in columns:
             period = _period_of(_local(ref.copy(), plan, dialect), plan, dialect)
-            parts.append(exp.select(exp.alias_(period, PERIOD))
-                         .from_(exp.alias_(model.relation.copy(), model.name, table=True))
+            parts.append(exp.Select(expressions=[_as(period, PERIOD)])
+                         .from_(_relation(model), copy=False)
                          .where(exp.Not(this=exp.Is(this=ref.copy(), expression=exp.Null()))))
     return parts
 
@@ -395,43 +435,41 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
         count = None
         digits = 5 if grain == "day" else 4
     rows = [dialects.select_constant(exp.Literal.number(i), "d", dialect) for i in range(10)]
-    union: exp.Expr = rows[0]
-    for row in rows[1:]:
-        union = exp.union(union, row, distinct=False)
-    ctes.append(("digits", union))
+    ctes.append(("digits", _union(rows)))
     names = ["ones", "tens", "hundreds", "thousands", "ten_thousands"][:digits]
     n: exp.Expr = exp.column("d", table=names[0])
     for i, name in enumerate(names[1:], start=1):
         n = exp.Add(this=n, expression=exp.Mul(this=exp.Literal.number(10 ** i),
                                                expression=exp.column("d", table=name)))
-    numbers = exp.select(exp.alias_(n, "n")).from_(exp.alias_(exp.to_table("digits"), names[0], table=True))
+    numbers = exp.Select(expressions=[_as(n, "n")]).from_(_aliased_table("digits", names[0]), copy=False)
     for name in names[1:]:
-        numbers = numbers.join(exp.alias_(exp.to_table("digits"), name, table=True), join_type="cross")
+        numbers = _join(numbers, _aliased_table("digits", name), how="CROSS")
     ctes.append(("numbers", numbers))
     nref = exp.column("n", table="numbers")
     if count is not None and first_lit is not None:
         first: exp.Expr = dialects.date_literal(first_lit, dialect)
         period = dialects.add_periods(first, nref, grain, dialect)
-        periods = (exp.select(exp.alias_(period, PERIOD)).from_("numbers")
-                   .where(exp.LT(this=nref.copy(), expression=exp.Literal.number(count))))
+        periods = (exp.Select(expressions=[_as(period, PERIOD)]).from_(_table("numbers"), copy=False)
+                   .where(exp.LT(this=nref.copy(), expression=exp.Literal.number(count)), copy=False))
     else:
         all_periods: exp.Expr | None = None
         for part in _bounds_parts(plan, dialect):
-            all_periods = part if all_periods is None else exp.union(all_periods, part, distinct=False)
+            all_periods = part if all_periods is None else exp.Union(this=all_periods, expression=part,
+                                                                     distinct=False)
         assert all_periods is not None
-        sub = exp.alias_(exp.Subquery(this=all_periods), "scanned", table=True)
+        sub = exp.Subquery(this=all_periods, alias=exp.TableAlias(this=exp.to_identifier("scanned")))
         first_expr = (dialects.date_literal(first_lit, dialect) if first_lit
                       else exp.Min(this=exp.column(PERIOD)))
         last_expr = (dialects.date_literal(last_lit, dialect) if last_lit
                      else exp.Max(this=exp.column(PERIOD)))
-        bounds = exp.select(exp.alias_(first_expr, "first_period"),
-                            exp.alias_(last_expr, "last_period")).from_(sub)
+        bounds = exp.Select(expressions=[_as(first_expr, "first_period"),
+                                         _as(last_expr, "last_period")]).from_(sub, copy=False)
         ctes.append(("bounds", bounds))
         period = dialects.add_periods(exp.column("first_period", table="bounds"), nref, grain, dialect)
-        periods = (exp.select(exp.alias_(period, PERIOD))
-                   .from_("bounds").join("numbers", join_type="cross")
-                   .where(exp.LTE(this=period.copy(),
-                                  expression=exp.column("last_period", table="bounds"))))
+        periods = _join(exp.Select(expressions=[_as(period, PERIOD)]).from_(_table("bounds"), copy=False),
+                        _table("numbers"), how="CROSS")
+        periods = periods.where(exp.LTE(this=period.copy(),
+                                        expression=exp.column("last_period", table="bounds")), copy=False)
     ctes.append(("periods", periods))
     return ctes
 
@@ -453,32 +491,32 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
     if dims and by_period:
         keys: exp.Expr | None = None
         for scan in by_period:
-            part = exp.select(PERIOD, *dims).from_(scan.name)
-            keys = part if keys is None else exp.union(keys, part, distinct=True)
+            part = exp.Select(expressions=[exp.column(c) for c in (PERIOD, *dims)]).from_(
+                _table(scan.name), copy=False)
+            keys = part if keys is None else exp.Union(this=keys, expression=part, distinct=True)
         assert keys is not None
         ctes.append(("dimension_keys", keys))
         key_table = "dimension_keys"
     # Every result column is aliased: some engines (ClickHouse) would otherwise name a
     # qualified column "periods.period".
     period_ref = exp.column(PERIOD, table="periods")
-    select = exp.select(exp.alias_(period_ref.copy(), PERIOD))
+    select = exp.Select(expressions=[_as(period_ref.copy(), PERIOD)])
     q = plan.query
     if q.grain in FISCAL_GRAINS:
         label = dialects.fiscal_label(period_ref.copy(), q.grain, q.calendar, dialect)
-        select = select.select(exp.alias_(label, PERIOD_LABEL), copy=False)
+        select.append("expressions", _as(label, PERIOD_LABEL))
     for d in dims:
-        select = select.select(exp.alias_(exp.column(d, table=key_table), d), copy=False)
+        select.append("expressions", _as(exp.column(d, table=key_table), d))
     for out in plan.outputs:
         tree = out.expr
         if out.kind in ("target", "attainment"):
             target, attainment = _target_columns(out.metric.name, out.expr, plan, dialect)
             tree = target if out.kind == "target" else attainment
-        select = select.select(exp.alias_(_safe_division(tree), out.name), copy=False)
-    select = select.from_("periods", copy=False)
+        select.append("expressions", _as(_safe_division(tree), out.name))
+    select = select.from_(_table("periods"), copy=False)
     if dims and by_period:
-        select = select.join(key_table, on=exp.EQ(this=exp.column(PERIOD, table=key_table),
-                                                  expression=period_ref.copy()),
-                             join_type="left", copy=False)
+        select = _join(select, _table(key_table), exp.EQ(this=exp.column(PERIOD, table=key_table),
+                                                         expression=period_ref.copy()))
     for scan in plan.scans:
         conditions = [dialects.null_safe_eq(exp.column(d, table=scan.name),
                                             exp.column(d, table=key_table), dialect) for d in dims]
@@ -486,13 +524,14 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
             conditions.insert(0, exp.EQ(this=exp.column(PERIOD, table=scan.name),
                                         expression=period_ref.copy()))
         if conditions:
-            select = select.join(scan.name, on=exp.and_(*conditions), join_type="left", copy=False)
+            select = _join(select, _table(scan.name), _and_all(conditions))
         else:  # a baseline without dimensions: exactly one row
-            select = select.join(scan.name, join_type="cross", copy=False)
+            select = _join(select, _table(scan.name), how="CROSS")
     order = [period_ref.copy()] + [exp.column(d, table=key_table) for d in dims]
     select = select.order_by(*[exp.Ordered(this=o, nulls_first=False) for o in order], copy=False)
-    for name, body in ctes:
-        select = select.with_(name, as_=body, copy=False)
+    if ctes:
+        select.set("with_", exp.With(expressions=[
+            exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in ctes]))
     spelled = select.transform(lambda node: _metric_type_nodes(node, plan, dialect), copy=False)
     assert isinstance(spelled, exp.Select)
     return dialects.query_settings(spelled, dialect)
@@ -546,8 +585,8 @@ def _metric_type_nodes(node: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
         model = plan.models[node.name]
         # transform() does not visit what a replacement holds: spell nested nodes first.
         condition = node.expression.transform(lambda n: _metric_type_nodes(n, plan, dialect))
-        related = (exp.select(exp.Literal.number(1))
-                   .from_(exp.alias_(model.relation.copy(), node.args["alias"].name, table=True))
+        related = (exp.Select(expressions=[exp.Literal.number(1)])
+                   .from_(_relation(model, node.args["alias"].name), copy=False)
                    .where(condition))
         return exp.Exists(this=related)
     if not isinstance(node, PeriodStart):
@@ -566,7 +605,7 @@ def _safe_division(tree: exp.Expr) -> exp.Expr:
     for node in list(tree.find_all(exp.Div)):
         divisor = node.expression
         if not (isinstance(divisor, exp.Literal) and divisor.is_number and float(divisor.this)):
-            node.set("expression", exp.func("NULLIF", divisor, exp.Literal.number(0)))
+            node.set("expression", exp.Nullif(this=divisor, expression=exp.Literal.number(0)))
         node.set("typed", False)
         node.set("safe", False)
     return tree
