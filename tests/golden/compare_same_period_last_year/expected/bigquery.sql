@@ -33,26 +33,102 @@ WITH customers_by_signed_up_at AS (
 ), customers_at_period_start AS (
   SELECT
     periods.period AS period,
-    COUNT(*) AS active_customers
+    CAST(SUM(lifecycle.active_customers) AS INT64) AS active_customers
   FROM periods
-  INNER JOIN customers AS customers
-    ON customers.signed_up_at <= CAST(periods.period AS DATETIME)
+  INNER JOIN (
+    SELECT
+      DATE_TRUNC(CAST(customers.signed_up_at AS DATE), QUARTER) AS start_period,
+      CASE
+        WHEN customers.signed_up_at <= CAST(DATE_TRUNC(CAST(customers.signed_up_at AS DATE), QUARTER) AS DATETIME)
+        THEN 1
+        ELSE 0
+      END AS start_exact,
+      DATE_TRUNC(CAST(customers.churned_at AS DATE), QUARTER) AS end_period,
+      CASE
+        WHEN customers.churned_at <= CAST(DATE_TRUNC(CAST(customers.churned_at AS DATE), QUARTER) AS DATETIME)
+        THEN 1
+        ELSE 0
+      END AS end_exact,
+      COUNT(*) AS active_customers
+    FROM customers AS customers
+    GROUP BY
+      DATE_TRUNC(CAST(customers.signed_up_at AS DATE), QUARTER),
+      CASE
+        WHEN customers.signed_up_at <= CAST(DATE_TRUNC(CAST(customers.signed_up_at AS DATE), QUARTER) AS DATETIME)
+        THEN 1
+        ELSE 0
+      END,
+      DATE_TRUNC(CAST(customers.churned_at AS DATE), QUARTER),
+      CASE
+        WHEN customers.churned_at <= CAST(DATE_TRUNC(CAST(customers.churned_at AS DATE), QUARTER) AS DATETIME)
+        THEN 1
+        ELSE 0
+      END
+  ) AS lifecycle
+    ON (
+      lifecycle.start_period < periods.period
+      OR (
+        lifecycle.start_period = periods.period AND lifecycle.start_exact = 1
+      )
+    )
     AND (
-      customers.churned_at IS NULL
-      OR customers.churned_at > CAST(periods.period AS DATETIME)
+      lifecycle.end_period IS NULL
+      OR lifecycle.end_period > periods.period
+      OR (
+        lifecycle.end_period = periods.period AND lifecycle.end_exact = 0
+      )
     )
   GROUP BY
     periods.period
 ), customers_at_period_start_1_year_earlier AS (
   SELECT
     periods.period AS period,
-    COUNT(*) AS active_customers__1_year_earlier
+    CAST(SUM(lifecycle.active_customers__1_year_earlier) AS INT64) AS active_customers__1_year_earlier
   FROM periods
-  INNER JOIN customers AS customers
-    ON customers.signed_up_at <= CAST(CAST(DATE_ADD(periods.period, INTERVAL (-4 * 3) MONTH) AS DATE) AS DATETIME)
+  INNER JOIN (
+    SELECT
+      DATE_TRUNC(CAST(customers.signed_up_at AS DATE), QUARTER) AS start_period,
+      CASE
+        WHEN customers.signed_up_at <= CAST(DATE_TRUNC(CAST(customers.signed_up_at AS DATE), QUARTER) AS DATETIME)
+        THEN 1
+        ELSE 0
+      END AS start_exact,
+      DATE_TRUNC(CAST(customers.churned_at AS DATE), QUARTER) AS end_period,
+      CASE
+        WHEN customers.churned_at <= CAST(DATE_TRUNC(CAST(customers.churned_at AS DATE), QUARTER) AS DATETIME)
+        THEN 1
+        ELSE 0
+      END AS end_exact,
+      COUNT(*) AS active_customers__1_year_earlier
+    FROM customers AS customers
+    GROUP BY
+      DATE_TRUNC(CAST(customers.signed_up_at AS DATE), QUARTER),
+      CASE
+        WHEN customers.signed_up_at <= CAST(DATE_TRUNC(CAST(customers.signed_up_at AS DATE), QUARTER) AS DATETIME)
+        THEN 1
+        ELSE 0
+      END,
+      DATE_TRUNC(CAST(customers.churned_at AS DATE), QUARTER),
+      CASE
+        WHEN customers.churned_at <= CAST(DATE_TRUNC(CAST(customers.churned_at AS DATE), QUARTER) AS DATETIME)
+        THEN 1
+        ELSE 0
+      END
+  ) AS lifecycle
+    ON (
+      lifecycle.start_period < CAST(DATE_ADD(periods.period, INTERVAL (-4 * 3) MONTH) AS DATE)
+      OR (
+        lifecycle.start_period = CAST(DATE_ADD(periods.period, INTERVAL (-4 * 3) MONTH) AS DATE)
+        AND lifecycle.start_exact = 1
+      )
+    )
     AND (
-      customers.churned_at IS NULL
-      OR customers.churned_at > CAST(CAST(DATE_ADD(periods.period, INTERVAL (-4 * 3) MONTH) AS DATE) AS DATETIME)
+      lifecycle.end_period IS NULL
+      OR lifecycle.end_period > CAST(DATE_ADD(periods.period, INTERVAL (-4 * 3) MONTH) AS DATE)
+      OR (
+        lifecycle.end_period = CAST(DATE_ADD(periods.period, INTERVAL (-4 * 3) MONTH) AS DATE)
+        AND lifecycle.end_exact = 0
+      )
     )
   GROUP BY
     periods.period

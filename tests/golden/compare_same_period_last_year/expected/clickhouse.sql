@@ -43,30 +43,110 @@ WITH customers_by_signed_up_at AS (
 ), customers_at_period_start AS (
   SELECT
     periods.period AS period,
-    COUNT(*) AS active_customers
+    CAST(SUM(lifecycle.active_customers) AS Nullable(Int64)) AS active_customers
   FROM periods
-  INNER JOIN customers AS customers
-    ON customers.signed_up_at <= CAST(periods.period AS Nullable(DateTime))
+  INNER JOIN (
+    SELECT
+      CAST(dateTrunc('QUARTER', customers.signed_up_at) AS Nullable(DATE)) AS start_period,
+      CASE
+        WHEN customers.signed_up_at <= CAST(CAST(dateTrunc('QUARTER', customers.signed_up_at) AS Nullable(DATE)) AS Nullable(DateTime))
+        THEN 1
+        ELSE 0
+      END AS start_exact,
+      CAST(dateTrunc('QUARTER', customers.churned_at) AS Nullable(DATE)) AS end_period,
+      CASE
+        WHEN customers.churned_at <= CAST(CAST(dateTrunc('QUARTER', customers.churned_at) AS Nullable(DATE)) AS Nullable(DateTime))
+        THEN 1
+        ELSE 0
+      END AS end_exact,
+      COUNT(*) AS active_customers
+    FROM customers AS customers
+    GROUP BY
+      CAST(dateTrunc('QUARTER', customers.signed_up_at) AS Nullable(DATE)),
+      CASE
+        WHEN customers.signed_up_at <= CAST(CAST(dateTrunc('QUARTER', customers.signed_up_at) AS Nullable(DATE)) AS Nullable(DateTime))
+        THEN 1
+        ELSE 0
+      END,
+      CAST(dateTrunc('QUARTER', customers.churned_at) AS Nullable(DATE)),
+      CASE
+        WHEN customers.churned_at <= CAST(CAST(dateTrunc('QUARTER', customers.churned_at) AS Nullable(DATE)) AS Nullable(DateTime))
+        THEN 1
+        ELSE 0
+      END
+  ) AS lifecycle
+    ON (
+      lifecycle.start_period < periods.period
+      OR (
+        lifecycle.start_period = periods.period AND lifecycle.start_exact = 1
+      )
+    )
     AND (
-      customers.churned_at IS NULL
-      OR customers.churned_at > CAST(periods.period AS Nullable(DateTime))
+      lifecycle.end_period IS NULL
+      OR lifecycle.end_period > periods.period
+      OR (
+        lifecycle.end_period = periods.period AND lifecycle.end_exact = 0
+      )
     )
   GROUP BY
     periods.period
 ), customers_at_period_start_1_year_earlier AS (
   SELECT
     periods.period AS period,
-    COUNT(*) AS active_customers__1_year_earlier
+    CAST(SUM(lifecycle.active_customers__1_year_earlier) AS Nullable(Int64)) AS active_customers__1_year_earlier
   FROM periods
-  INNER JOIN customers AS customers
-    ON customers.signed_up_at <= CAST(addMonths(toDate32(periods.period), (
-      -4 * 3
-    )) AS Nullable(DateTime))
-    AND (
-      customers.churned_at IS NULL
-      OR customers.churned_at > CAST(addMonths(toDate32(periods.period), (
+  INNER JOIN (
+    SELECT
+      CAST(dateTrunc('QUARTER', customers.signed_up_at) AS Nullable(DATE)) AS start_period,
+      CASE
+        WHEN customers.signed_up_at <= CAST(CAST(dateTrunc('QUARTER', customers.signed_up_at) AS Nullable(DATE)) AS Nullable(DateTime))
+        THEN 1
+        ELSE 0
+      END AS start_exact,
+      CAST(dateTrunc('QUARTER', customers.churned_at) AS Nullable(DATE)) AS end_period,
+      CASE
+        WHEN customers.churned_at <= CAST(CAST(dateTrunc('QUARTER', customers.churned_at) AS Nullable(DATE)) AS Nullable(DateTime))
+        THEN 1
+        ELSE 0
+      END AS end_exact,
+      COUNT(*) AS active_customers__1_year_earlier
+    FROM customers AS customers
+    GROUP BY
+      CAST(dateTrunc('QUARTER', customers.signed_up_at) AS Nullable(DATE)),
+      CASE
+        WHEN customers.signed_up_at <= CAST(CAST(dateTrunc('QUARTER', customers.signed_up_at) AS Nullable(DATE)) AS Nullable(DateTime))
+        THEN 1
+        ELSE 0
+      END,
+      CAST(dateTrunc('QUARTER', customers.churned_at) AS Nullable(DATE)),
+      CASE
+        WHEN customers.churned_at <= CAST(CAST(dateTrunc('QUARTER', customers.churned_at) AS Nullable(DATE)) AS Nullable(DateTime))
+        THEN 1
+        ELSE 0
+      END
+  ) AS lifecycle
+    ON (
+      lifecycle.start_period < addMonths(toDate32(periods.period), (
         -4 * 3
-      )) AS Nullable(DateTime))
+      ))
+      OR (
+        lifecycle.start_period = addMonths(toDate32(periods.period), (
+          -4 * 3
+        ))
+        AND lifecycle.start_exact = 1
+      )
+    )
+    AND (
+      lifecycle.end_period IS NULL
+      OR lifecycle.end_period > addMonths(toDate32(periods.period), (
+        -4 * 3
+      ))
+      OR (
+        lifecycle.end_period = addMonths(toDate32(periods.period), (
+          -4 * 3
+        ))
+        AND lifecycle.end_exact = 0
+      )
     )
   GROUP BY
     periods.period

@@ -41,30 +41,110 @@ WITH customers_by_signed_up_at AS (
 ), customers_at_period_start AS (
   SELECT
     periods.period AS period,
-    COUNT(*) AS active_customers
+    CAST(SUM(lifecycle.active_customers) AS INT) AS active_customers
   FROM periods
-  INNER JOIN customers customers
-    ON customers.signed_up_at <= CAST(periods.period AS TIMESTAMP)
+  INNER JOIN (
+    SELECT
+      TRUNC(customers.signed_up_at, 'Q') AS start_period,
+      CASE
+        WHEN customers.signed_up_at <= CAST(TRUNC(customers.signed_up_at, 'Q') AS TIMESTAMP)
+        THEN 1
+        ELSE 0
+      END AS start_exact,
+      TRUNC(customers.churned_at, 'Q') AS end_period,
+      CASE
+        WHEN customers.churned_at <= CAST(TRUNC(customers.churned_at, 'Q') AS TIMESTAMP)
+        THEN 1
+        ELSE 0
+      END AS end_exact,
+      COUNT(*) AS active_customers
+    FROM customers customers
+    GROUP BY
+      TRUNC(customers.signed_up_at, 'Q'),
+      CASE
+        WHEN customers.signed_up_at <= CAST(TRUNC(customers.signed_up_at, 'Q') AS TIMESTAMP)
+        THEN 1
+        ELSE 0
+      END,
+      TRUNC(customers.churned_at, 'Q'),
+      CASE
+        WHEN customers.churned_at <= CAST(TRUNC(customers.churned_at, 'Q') AS TIMESTAMP)
+        THEN 1
+        ELSE 0
+      END
+  ) lifecycle
+    ON (
+      lifecycle.start_period < periods.period
+      OR (
+        lifecycle.start_period = periods.period AND lifecycle.start_exact = 1
+      )
+    )
     AND (
-      customers.churned_at IS NULL
-      OR customers.churned_at > CAST(periods.period AS TIMESTAMP)
+      lifecycle.end_period IS NULL
+      OR lifecycle.end_period > periods.period
+      OR (
+        lifecycle.end_period = periods.period AND lifecycle.end_exact = 0
+      )
     )
   GROUP BY
     periods.period
 ), customers_at_period_start_1_year_earlier AS (
   SELECT
     periods.period AS period,
-    COUNT(*) AS active_customers__1_year_earlier
+    CAST(SUM(lifecycle.active_customers__1_year_earlier) AS INT) AS active_customers__1_year_earlier
   FROM periods
-  INNER JOIN customers customers
-    ON customers.signed_up_at <= CAST(ADD_MONTHS(periods.period, (
-      -4 * 3
-    )) AS TIMESTAMP)
-    AND (
-      customers.churned_at IS NULL
-      OR customers.churned_at > CAST(ADD_MONTHS(periods.period, (
+  INNER JOIN (
+    SELECT
+      TRUNC(customers.signed_up_at, 'Q') AS start_period,
+      CASE
+        WHEN customers.signed_up_at <= CAST(TRUNC(customers.signed_up_at, 'Q') AS TIMESTAMP)
+        THEN 1
+        ELSE 0
+      END AS start_exact,
+      TRUNC(customers.churned_at, 'Q') AS end_period,
+      CASE
+        WHEN customers.churned_at <= CAST(TRUNC(customers.churned_at, 'Q') AS TIMESTAMP)
+        THEN 1
+        ELSE 0
+      END AS end_exact,
+      COUNT(*) AS active_customers__1_year_earlier
+    FROM customers customers
+    GROUP BY
+      TRUNC(customers.signed_up_at, 'Q'),
+      CASE
+        WHEN customers.signed_up_at <= CAST(TRUNC(customers.signed_up_at, 'Q') AS TIMESTAMP)
+        THEN 1
+        ELSE 0
+      END,
+      TRUNC(customers.churned_at, 'Q'),
+      CASE
+        WHEN customers.churned_at <= CAST(TRUNC(customers.churned_at, 'Q') AS TIMESTAMP)
+        THEN 1
+        ELSE 0
+      END
+  ) lifecycle
+    ON (
+      lifecycle.start_period < ADD_MONTHS(periods.period, (
         -4 * 3
-      )) AS TIMESTAMP)
+      ))
+      OR (
+        lifecycle.start_period = ADD_MONTHS(periods.period, (
+          -4 * 3
+        ))
+        AND lifecycle.start_exact = 1
+      )
+    )
+    AND (
+      lifecycle.end_period IS NULL
+      OR lifecycle.end_period > ADD_MONTHS(periods.period, (
+        -4 * 3
+      ))
+      OR (
+        lifecycle.end_period = ADD_MONTHS(periods.period, (
+          -4 * 3
+        ))
+        AND lifecycle.end_exact = 0
+      )
     )
   GROUP BY
     periods.period

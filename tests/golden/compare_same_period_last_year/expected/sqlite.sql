@@ -73,29 +73,254 @@ WITH customers_by_signed_up_at AS (
 ), customers_at_period_start AS (
   SELECT
     periods.period AS period,
-    COUNT(*) AS active_customers
+    CAST(SUM(lifecycle.active_customers) AS INTEGER) AS active_customers
   FROM periods
-  INNER JOIN customers AS customers
-    ON customers.signed_up_at <= DATETIME(periods.period)
+  INNER JOIN (
+    SELECT
+      DATE(
+        customers.signed_up_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ) AS start_period,
+      CASE
+        WHEN customers.signed_up_at <= DATETIME(
+          DATE(
+            customers.signed_up_at,
+            'start of month',
+            '-' || (
+              (
+                CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+              ) % 3
+            ) || ' months'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END AS start_exact,
+      DATE(
+        customers.churned_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.churned_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ) AS end_period,
+      CASE
+        WHEN customers.churned_at <= DATETIME(
+          DATE(
+            customers.churned_at,
+            'start of month',
+            '-' || (
+              (
+                CAST(STRFTIME('%m', customers.churned_at) AS INTEGER) - 1
+              ) % 3
+            ) || ' months'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END AS end_exact,
+      COUNT(*) AS active_customers
+    FROM customers AS customers
+    GROUP BY
+      DATE(
+        customers.signed_up_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ),
+      CASE
+        WHEN customers.signed_up_at <= DATETIME(
+          DATE(
+            customers.signed_up_at,
+            'start of month',
+            '-' || (
+              (
+                CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+              ) % 3
+            ) || ' months'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END,
+      DATE(
+        customers.churned_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.churned_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ),
+      CASE
+        WHEN customers.churned_at <= DATETIME(
+          DATE(
+            customers.churned_at,
+            'start of month',
+            '-' || (
+              (
+                CAST(STRFTIME('%m', customers.churned_at) AS INTEGER) - 1
+              ) % 3
+            ) || ' months'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END
+  ) AS lifecycle
+    ON (
+      lifecycle.start_period < periods.period
+      OR (
+        lifecycle.start_period = periods.period AND lifecycle.start_exact = 1
+      )
+    )
     AND (
-      customers.churned_at IS NULL OR customers.churned_at > DATETIME(periods.period)
+      lifecycle.end_period IS NULL
+      OR lifecycle.end_period > periods.period
+      OR (
+        lifecycle.end_period = periods.period AND lifecycle.end_exact = 0
+      )
     )
   GROUP BY
     periods.period
 ), customers_at_period_start_1_year_earlier AS (
   SELECT
     periods.period AS period,
-    COUNT(*) AS active_customers__1_year_earlier
+    CAST(SUM(lifecycle.active_customers__1_year_earlier) AS INTEGER) AS active_customers__1_year_earlier
   FROM periods
-  INNER JOIN customers AS customers
-    ON customers.signed_up_at <= DATETIME(DATE(periods.period, (
-      -4 * 3
-    ) || ' months'))
-    AND (
-      customers.churned_at IS NULL
-      OR customers.churned_at > DATETIME(DATE(periods.period, (
+  INNER JOIN (
+    SELECT
+      DATE(
+        customers.signed_up_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ) AS start_period,
+      CASE
+        WHEN customers.signed_up_at <= DATETIME(
+          DATE(
+            customers.signed_up_at,
+            'start of month',
+            '-' || (
+              (
+                CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+              ) % 3
+            ) || ' months'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END AS start_exact,
+      DATE(
+        customers.churned_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.churned_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ) AS end_period,
+      CASE
+        WHEN customers.churned_at <= DATETIME(
+          DATE(
+            customers.churned_at,
+            'start of month',
+            '-' || (
+              (
+                CAST(STRFTIME('%m', customers.churned_at) AS INTEGER) - 1
+              ) % 3
+            ) || ' months'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END AS end_exact,
+      COUNT(*) AS active_customers__1_year_earlier
+    FROM customers AS customers
+    GROUP BY
+      DATE(
+        customers.signed_up_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ),
+      CASE
+        WHEN customers.signed_up_at <= DATETIME(
+          DATE(
+            customers.signed_up_at,
+            'start of month',
+            '-' || (
+              (
+                CAST(STRFTIME('%m', customers.signed_up_at) AS INTEGER) - 1
+              ) % 3
+            ) || ' months'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END,
+      DATE(
+        customers.churned_at,
+        'start of month',
+        '-' || (
+          (
+            CAST(STRFTIME('%m', customers.churned_at) AS INTEGER) - 1
+          ) % 3
+        ) || ' months'
+      ),
+      CASE
+        WHEN customers.churned_at <= DATETIME(
+          DATE(
+            customers.churned_at,
+            'start of month',
+            '-' || (
+              (
+                CAST(STRFTIME('%m', customers.churned_at) AS INTEGER) - 1
+              ) % 3
+            ) || ' months'
+          )
+        )
+        THEN 1
+        ELSE 0
+      END
+  ) AS lifecycle
+    ON (
+      lifecycle.start_period < DATE(periods.period, (
         -4 * 3
-      ) || ' months'))
+      ) || ' months')
+      OR (
+        lifecycle.start_period = DATE(periods.period, (
+          -4 * 3
+        ) || ' months')
+        AND lifecycle.start_exact = 1
+      )
+    )
+    AND (
+      lifecycle.end_period IS NULL
+      OR lifecycle.end_period > DATE(periods.period, (
+        -4 * 3
+      ) || ' months')
+      OR (
+        lifecycle.end_period = DATE(periods.period, (
+          -4 * 3
+        ) || ' months')
+        AND lifecycle.end_exact = 0
+      )
     )
   GROUP BY
     periods.period
