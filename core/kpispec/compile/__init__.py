@@ -152,6 +152,14 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
         UnsupportedDialectFeature: the dialect cannot express what a metric needs.
         PluginError: a ``modify_query`` plugin failed.
     """
+    from kpispec._gc import gc_paused
+
+    with gc_paused():
+        return _compile_query(models, metrics, query, dialect, pretty=pretty, modify=modify)
+
+
+def _compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], query: Query,
+                   dialect: str, *, pretty: bool, modify: bool) -> CompiledQuery:
     dialect = dialects.dialect_name(dialect)
     if dialect not in dialects.DIALECTS:
         raise QueryError(f"unknown dialect {dialect!r}; choose one of {', '.join(dialects.DIALECTS)}")

@@ -445,7 +445,7 @@ def _at_scan_by_lifecycle_periods(scan: Scan, plan: Plan, dialect: str) -> exp.S
     else:
         began = exp.LTE(this=col("start_period"), expression=evaluated.copy())
         ended_after = exp.GT(this=col("end_period"), expression=evaluated.copy())
-    alive = exp.paren(began, copy=False)
+    alive: exp.Expr = exp.paren(began, copy=False)
     if end_col:
         alive = exp.And(this=alive, expression=exp.paren(exp.Or(
             this=exp.Is(this=col("end_period"), expression=exp.Null()), expression=ended_after)))
