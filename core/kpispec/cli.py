@@ -81,7 +81,10 @@ class _Group(click.Group):
 @click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
 @click.option("--no-plugin", "no_plugin", multiple=True, metavar="NAME",
               help="Do not load the plugin NAME (repeatable).")
-def main(debug: bool, no_plugin: Sequence[str]) -> None:
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Load the project from its files, ignoring the project cache "
+                   "(also KPISPEC_NO_CACHE=1).")
+def main(debug: bool, no_plugin: Sequence[str], no_cache: bool) -> None:
     """kpispec: CRM metrics in YAML, compiled to SQL for any warehouse.
 
     Metrics are validated against a JSON Schema, compiled through sqlglot and
@@ -117,7 +120,8 @@ def _project(path: str, variables: Sequence[str] = ()) -> Any:
 
         values[name] = yaml.safe_load(raw) if raw else ""
     _warn_plugins()
-    project = load_project(path, vars=values)
+    no_cache = click.get_current_context().find_root().params.get("no_cache", False)
+    project = load_project(path, vars=values, cache=not no_cache)
     pack_notes = [w for w in project.warnings if w.startswith("pack ")]
     if pack_notes and click.get_current_context().info_name == "validate":
         for note in pack_notes:

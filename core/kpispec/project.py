@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -41,9 +41,11 @@ _MISSING = object()
 
 def published_schema() -> dict[str, Any]:
     """The JSON Schema of spec files, with every registered metric type merged in."""
+    import copy
+
     from kpispec.plugins import get_registry
 
-    return _schema(get_registry())
+    return copy.deepcopy(_schema(get_registry()))  # the loader's own copy stays untouched
 
 
 def _schema(registry: Any) -> dict[str, Any]:
@@ -343,7 +345,9 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
     doc = load_yaml(file, display)
     if doc is None:
         return Settings(), display
-    schema = published_schema()
+    from kpispec.plugins import get_registry
+
+    schema = _schema(get_registry())
     errors = schema_errors(doc, schema, display, subschema="settings")
     if errors:
         raise SpecErrors(errors)
@@ -356,6 +360,14 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
         raise SpecErrors([SpecError(
             f"unknown dialect {doc['dialect']!r}", locate(doc, ("dialect",), display),
             suggest(dialect, DIALECTS) or f"Choose one of {', '.join(DIALECTS)}")])
+    for i, name in enumerate(doc.get("env_vars") or ()):
+        if not all(c.isalnum() or c in "_*?" for c in name) or not name.isascii():
+            from kpispec.spec.loader import locate
+
+            raise SpecErrors([SpecError(
+                f"{name!r} is not an environment variable name or pattern",
+                locate(doc, ("env_vars", i), display),
+                "Write names such as KPISPEC_SCHEMA, or patterns with * and ? such as KPISPEC_*")])
     timezone = doc.get("timezone")
     if timezone is not None:
         from kpispec.calendar import Calendar
@@ -372,10 +384,43 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
                     vars=dict(doc.get("vars") or {}), packs=dict(doc.get("packs") or {}),
                     source=doc.get("source"), name=doc.get("name", ""),
                     paths=tuple(doc.get("paths") or ()),
-                    currency=doc.get("currency", "")), display
+                    currency=doc.get("currency", ""),
+                    env_vars=tuple(doc.get("env_vars") or ())), display
+
+
+#: Words that make an environment variable's name look like a secret's: a glob in
+#: ``env_vars`` never matches such a name, only the exact name does.
+_SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE")
+
+
+def _looks_secret(name: str) -> bool:
+    return any(word in name.upper() for word in _SECRET_WORDS)
+
+
+def _env_var_allowed(name: str, allowed: Sequence[str]) -> bool:
+    """Whether ``env_var(name)`` may read ``name`` under the ``env_vars`` setting ``allowed``.
+
+    >>> _env_var_allowed("KPISPEC_SCHEMA", ["KPISPEC_*"]), _env_var_allowed("HOME", ["KPISPEC_*"])
+    (True, False)
+    >>> _env_var_allowed("KPISPEC_TOKEN", ["KPISPEC_*"]), _env_var_allowed("KPISPEC_TOKEN", ["KPISPEC_TOKEN"])
+    (False, True)
+    """
+    import fnmatch
+
+    if name in allowed:
+        return True
+    if _looks_secret(name):
+        return False
+    return any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed
+               if any(c in pattern for c in "*?"))
 
 
 def _template_context(settings: Settings, variables: Mapping[str, Any]) -> dict[str, Any]:
+    """What spec templates can call: ``var``, ``env_var`` and what plugins register.
+
+    Nothing else reaches the sandbox: no file, no environment variable the project's
+    ``env_vars`` setting does not list.
+    """
     from kpispec.plugins import get_registry
 
     values = {**settings.vars, **variables}
@@ -388,19 +433,38 @@ def _template_context(settings: Settings, variables: Mapping[str, Any]) -> dict[
                               f"or pass --var {name}=VALUE")
         return default
 
+    def env_var(name: str, default: Any = _MISSING) -> Any:
+        if not isinstance(name, str) or not name:
+            raise LookupError(f"env_var() takes the name of an environment variable, not {name!r}")
+        if not _env_var_allowed(name, settings.env_vars):
+            why = (" (a name that looks like a secret must be listed exactly, a pattern does "
+                   "not match it)" if _looks_secret(name) and settings.env_vars else "")
+            raise LookupError(f"env_var({name!r}) is not allowed: add {name!r} to 'env_vars:' in "
+                              f"kpispec.yaml{why}")
+        value = os.environ.get(name)
+        if value is None:
+            if default is _MISSING:
+                raise LookupError(f"environment variable {name!r} is not set: set it, or give "
+                                  f"env_var() a default: env_var({name!r}, 'value')")
+            return default
+        return value
+
     context: dict[str, Any] = {name: r.item for name, r in get_registry().template_context.items()}
     context["var"] = var
+    context["env_var"] = env_var  # kpispec's own, whatever a plugin registered under the name
     return context
 
 
 def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] | None = None,
-                 packs: bool = True) -> Project:
+                 packs: bool = True, cache: bool = False) -> Project:
     """Load, template, validate and build a project directory (or a single spec file).
 
     Args:
         path: the project directory (with an optional kpispec.yaml) or one spec file.
         vars: values for ``{{ var('name') }}``, overriding kpispec.yaml's ``vars``.
         packs: include the installed metric packs.
+        cache: reuse the project built by an earlier load of the very same files, code
+            and variables (see :mod:`kpispec._cache`; the ``kpispec`` command does).
 
     Raises:
         SpecErrors: every problem found, each with file:line:col.
@@ -412,11 +476,6 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
         raise SpecError(f"no such project directory or file: {os.fspath(path)!r}")
     settings, settings_file = _settings(root)
     registry = get_registry()
-    schema = _schema(registry)
-    context = _template_context(settings, vars or {})
-    documents: list[Document] = []
-    errors: list[SpecError] = []
-    skip: set[tuple[str, tuple[Any, ...]]] = set()
     sources: list[tuple[Path, str, str]] = []
     if packs:
         for pack_path, pack, _plugin in registry.spec_paths:
@@ -425,6 +484,77 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
                     sources.append((file, f"{pack}:{file.relative_to(pack_path)}", pack))
     for file in _spec_files(root, settings.paths or None):
         sources.append((file, _display(file), "project"))
+    key = _cache_key(root, sources, settings_file, vars or {}, packs) if cache else None
+    from kpispec._gc import gc_paused
+
+    if key is not None:
+        from kpispec import _cache
+
+        with gc_paused():
+            hit = _cache.read(key)
+        if isinstance(hit, Project):
+            return replace(hit, root=root, warnings=tuple(str(p) for p in registry.problems)
+                           + hit.warnings)
+    environment: list[tuple[str, str | None]] = []
+    cacheable = [True]
+    context = _recording(_template_context(settings, vars or {}), environment, cacheable)
+    with gc_paused():
+        project = _build_project(root, settings, settings_file, sources, context, registry)
+    if key is not None and cacheable[0]:
+        from kpispec import _cache
+
+        registry_warnings = len(registry.problems)
+        _cache.write(key, replace(project, warnings=project.warnings[registry_warnings:]),
+                     environment)
+    return project
+
+
+def _cache_key(root: Path, sources: Sequence[tuple[Path, str, str]], settings_file: str | None,
+               variables: Mapping[str, Any], packs: bool) -> str | None:
+    from kpispec import _cache
+    from kpispec.plugins import get_plugin_manager, plugin_infos
+
+    if not _cache.enabled():
+        return None
+    files = [(file, display) for file, display, _ in sources]
+    if settings_file is not None:
+        files.append(((root if root.is_dir() else root.parent) / SETTINGS_FILE, settings_file))
+    try:
+        plugins = get_plugin_manager().list_name_plugin()
+        versions = {info.name: f"{info.distribution} {info.version}" for info in plugin_infos()}
+        return _cache.fingerprint(root, files, variables, packs, plugins, versions)
+    except (OSError, TypeError, ValueError):
+        return None
+
+
+def _recording(context: dict[str, Any], environment: list[tuple[str, str | None]],
+               cacheable: list[bool]) -> dict[str, Any]:
+    """Template functions that note what a cached project depends on.
+
+    ``var`` depends only on the variables (part of the cache key); ``env_var``
+    on the environment (recorded, checked when the cache is read); any other
+    function a plugin provides may depend on anything: its use turns the cache off.
+    """
+    def wrap(name: str, fn: Any) -> Any:
+        def called(*args: Any, **kwargs: Any) -> Any:
+            if name == "env_var" and args and isinstance(args[0], str):
+                environment.append((args[0], os.environ.get(args[0])))
+            else:
+                cacheable[0] = False
+            return fn(*args, **kwargs)
+        return called
+
+    return {name: (wrap(name, value) if callable(value) and name != "var" else value)
+            for name, value in context.items()}
+
+
+def _build_project(root: Path, settings: Settings, settings_file: str | None,
+                   sources: list[tuple[Path, str, str]], context: Mapping[str, Any],
+                   registry: Any) -> Project:
+    schema = _schema(registry)
+    documents: list[Document] = []
+    errors: list[SpecError] = []
+    skip: set[tuple[str, tuple[Any, ...]]] = set()
     pack_files: dict[str, str] = {}  # display name -> pack
     pack_warnings: list[str] = []
     for file, display, origin in sources:

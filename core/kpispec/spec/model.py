@@ -46,6 +46,7 @@ class Settings:
     fiscal_year_label: str = "end"
     timezone: str | None = None
     vars: Mapping[str, Any] = field(default_factory=dict)
+    env_vars: tuple[str, ...] = ()  # names or globs env_var() may read in templates
     packs: Mapping[str, bool] = field(default_factory=dict)
     source: str | None = None
     name: str = ""
