@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
+
 import pytest
+
+# The project cache (kpispec/_cache.py) of this run: fresh, and never the user's ~/.cache.
+os.environ["KPISPEC_CACHE_DIR"] = _CACHE_DIR = tempfile.mkdtemp(prefix="kpispec-test-cache-")
+atexit.register(shutil.rmtree, _CACHE_DIR, True)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -1,4 +1,4 @@
-"""Static checks as tests, so CI runs them: ruff on core and plugins, mypy --strict on core."""
+"""Static checks as tests, so CI runs them: ruff on core, plugins and bench, mypy --strict on core."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_is_clean() -> None:
     if shutil.which("ruff") is None:
         pytest.fail("ruff is not installed: it comes with the test extra")
-    done = _run("ruff", "check", "core", "plugins")
+    done = _run("ruff", "check", "core", "plugins", "bench")
     assert done.returncode == 0, done.stdout + done.stderr
 
 
