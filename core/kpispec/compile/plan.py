@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -103,22 +103,10 @@ class Plan:
     models: Mapping[str, Model]
 
 
-#: Keys already computed, by the tree's id (the tree is kept, so the id stays its own).
-_KEYS: dict[int, tuple[exp.Expr, str]] = {}
-
-
-def _key(tree: exp.Expr | None) -> str:
-    """A tree's text, to compare measures and conditions (computed once per tree)."""
-    if tree is None:
-        return ""
-    known = _KEYS.get(id(tree))
-    if known is not None and known[0] is tree:
-        return known[1]
-    if len(_KEYS) > 20_000:
-        _KEYS.clear()
-    key = tree.sql(normalize=False)  # sqlglot's own dialect: already loaded, never DuckDB's
-    _KEYS[id(tree)] = (tree, key)
-    return key
+def _key(tree: exp.Expr | None) -> exp.Expr | None:
+    """What measures and conditions are compared by: the tree itself (sqlglot trees hash
+    and compare by structure, with the hash kept on each node — far cheaper than SQL text)."""
+    return tree
 
 
 def _conjuncts(tree: exp.Expr | None) -> list[exp.Expr]:
@@ -140,7 +128,7 @@ class _Planner:
         self.resolver = Resolver(models)
         # (model, placement, offset, baseline) -> {measure key -> (alias, Measure, filters, metric)}
         self.groups: dict[tuple[str, str, Offset, bool],
-                          dict[str, tuple[str, Measure, tuple[exp.Expr, ...], str]]] = {}
+                          dict[Hashable, tuple[str, Measure, tuple[exp.Expr, ...], str]]] = {}
         self.aliases: set[str] = set()
 
     def _alias(self, wanted: str) -> str:
@@ -189,8 +177,8 @@ class _Planner:
         if window is not None and window.to_date is not None:
             _check_to_date(metric, window.to_date, self.query.grain, self.query.calendar)
         group = self.groups.setdefault((measure.model, measure.placement, offset, baseline), {})
-        key = "|".join([measure.agg, _key(measure.expr), _key(measure.filter), str(measure.p),
-                        *sorted(_key(f) for f in filters)])
+        key = (measure.agg, _key(measure.expr), _key(measure.filter), measure.p,
+               frozenset(_key(f) for f in filters))
         if key not in group:
             wanted = f"{metric}__{role}" if role != "value" else metric
             if offset:

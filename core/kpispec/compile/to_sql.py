@@ -303,7 +303,7 @@ def _pushed_filter(scan: Scan, model: str) -> exp.Expr | None:
     """
     if any(_reads(e, model) for e in (scan.time, *scan.where, *(x for _, x in scan.dimensions))):
         return None
-    alternatives: dict[str, exp.Expr] = {}
+    alternatives: dict[exp.Expr, exp.Expr] = {}
     for a in scan.aggregates:
         if not (_reads(a.expr, model) or _reads(a.condition, model)):
             continue
@@ -314,7 +314,7 @@ def _pushed_filter(scan: Scan, model: str) -> exp.Expr | None:
         if not own:
             return None
         both = exp.and_(*[_wrap(c.copy()) for c in own], copy=False)
-        alternatives.setdefault(both.sql(), both)
+        alternatives.setdefault(both, both)
     if not alternatives:
         return None
     return exp.or_(*[exp.paren(a, copy=False) if isinstance(a, exp.And) and len(alternatives) > 1
