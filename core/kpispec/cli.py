@@ -25,12 +25,36 @@ __all__ = ["main"]
 
 
 def _fail(message: str, code: int) -> None:
+    from kpispec.errors import mask_secrets
+
+    message = mask_secrets(message)
     click.echo(f"error: {message}" if "\n" not in message else message, err=True)
     sys.exit(code)
 
 
+def _echo_err(text: str) -> None:
+    """A warning or note on standard error, passwords masked."""
+    from kpispec.errors import mask_secrets
+
+    click.echo(mask_secrets(text), err=True)
+
+
+def _debug_fail(code: int) -> None:
+    """--debug: the traceback of the exception being handled, passwords masked, then exit."""
+    import traceback
+
+    from kpispec.errors import mask_secrets
+
+    click.echo(mask_secrets(traceback.format_exc()).rstrip("\n"), err=True)
+    sys.exit(code)
+
+
 def handle_errors(fn: F) -> F:
-    """Run a command, turning kpispec errors into a message and an exit code."""
+    """Run a command, turning kpispec errors into a message and an exit code.
+
+    Ctrl-C (KeyboardInterrupt) exits 130 with ``interrupted``, SIGTERM during a run
+    143 with ``terminated``; the query was cancelled and no sink wrote anything.
+    """
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         debug = click.get_current_context().find_root().params.get("debug", False)
@@ -38,17 +62,31 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except KpispecError as exc:
             if debug:
-                raise
+                _debug_fail(exc.exit_code)
             _fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as exc:
+            if exc.args == (_TERMINATED,):
+                _fail(_TERMINATED, 143)
             _fail("interrupted", 130)
         except (click.exceptions.Exit, click.ClickException, SystemExit):
             raise
         except Exception as exc:
             if debug:
-                raise
+                _debug_fail(2)
             _fail(str(InternalError(f"{type(exc).__name__}: {exc}")), 2)
     return wrapper  # type: ignore[return-value]
+
+
+_TERMINATED = "terminated"
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """SIGTERM during a run: stop like Ctrl-C (the query is cancelled, sinks discard)."""
+    raise KeyboardInterrupt(_TERMINATED)
+
+
+# Tells the sources' Ctrl-C watcher that this handler interrupts, so queries are cancelled.
+_on_sigterm.cancels_queries = True  # type: ignore[attr-defined]
 
 
 class _Group(click.Group):
@@ -64,13 +102,15 @@ class _Group(click.Group):
         try:
             code = super().main(*args, **kwargs)
         except click.UsageError as exc:
+            _mask_click_message(exc)
             exc.show()
             sys.exit(1)
         except click.ClickException as exc:
+            _mask_click_message(exc)
             exc.show()
             sys.exit(exc.exit_code)
-        except click.exceptions.Abort:
-            click.echo("Aborted!", err=True)
+        except click.exceptions.Abort:  # Ctrl-C outside a command (loading plugins…)
+            click.echo("error: interrupted", err=True)
             sys.exit(130)
         sys.exit(code if isinstance(code, int) else 0)
 
@@ -101,11 +141,17 @@ def main(debug: bool, no_plugin: Sequence[str], no_cache: bool) -> None:
         reset()
 
 
+def _mask_click_message(exc: click.ClickException) -> None:
+    from kpispec.errors import mask_secrets
+
+    exc.message = mask_secrets(exc.message)
+
+
 def _warn_plugins() -> None:
     from kpispec.plugins import get_registry
 
     for problem in get_registry().problems:
-        click.echo(f"warning: {problem}", err=True)
+        _echo_err(f"warning: {problem}")
 
 
 def _project(path: str, variables: Sequence[str] = ()) -> Any:
@@ -203,10 +249,12 @@ def validate(path: str, source: str | None, variables: Sequence[str]) -> None:
     if source:
         errors, warnings = project.check_source(source)
         for warning in warnings:
-            click.echo(f"warning: {warning}", err=True)
+            _echo_err(f"warning: {warning}")
         if errors:
             raise SpecErrors(errors)
-    checked = f", checked on {source}" if source else ""
+    from kpispec.errors import mask_secrets
+
+    checked = f", checked on {mask_secrets(source)}" if source else ""
     click.echo(f"ok: {len(project.models)} models, {len(project.metrics)} metrics "
                f"in {len(project.files)} files{checked}")
 
@@ -304,8 +352,21 @@ def run(metrics: Sequence[str], all_metrics: bool, source: str | None, sinks: Se
     if not source and not project.settings.source:
         raise click.UsageError("--source is required (or set 'source:' in kpispec.yaml), "
                                "e.g. --source duckdb:///crm.duckdb")
-    write_result(project, names, source=source, sinks=list(sinks) or ["table"], lang=lang,
-                 timeout=timeout, options=options, currency=currency, progress=progress)
+    import signal
+    import threading
+
+    # SIGTERM (a scheduler stopping the job) stops the run like Ctrl-C: the query is
+    # cancelled on the server and no sink leaves a partial file behind.
+    catch_term = (threading.current_thread() is threading.main_thread()
+                  and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL)
+    if catch_term:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        write_result(project, names, source=source, sinks=list(sinks) or ["table"], lang=lang,
+                     timeout=timeout, options=options, currency=currency, progress=progress)
+    finally:
+        if catch_term:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @main.command()
@@ -335,13 +396,14 @@ def plugins(as_json: bool) -> None:
     one message saying what to do; kpispec works on without it. Blocked plugins
     (--no-plugin NAME, KPISPEC_BLOCK_PLUGINS, KPISPEC_LOAD_PLUGINS) are listed too.
     """
+    from kpispec.errors import mask_secrets
     from kpispec.plugins import environment_problems, plugin_infos
 
     infos = plugin_infos()
     for problem in environment_problems():
-        click.echo(f"warning: {problem}", err=True)
+        _echo_err(f"warning: {problem}")
     if as_json:
-        click.echo(json.dumps([i.as_dict() for i in infos], indent=2))
+        click.echo(mask_secrets(json.dumps([i.as_dict() for i in infos], indent=2)))
         return
     from rich.console import Console
     from rich.table import Table
@@ -361,7 +423,7 @@ def plugins(as_json: bool) -> None:
     if messages:
         click.echo(f"\n{len(messages)} problem{'s' if len(messages) != 1 else ''}:")
         for message in messages:
-            click.echo(f"- {message}")
+            click.echo(f"- {mask_secrets(message)}")
 
 
 @main.command("new-plugin")

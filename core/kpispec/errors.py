@@ -14,13 +14,19 @@
     └── InternalError                 a kpispec bug; asks the user to file an issue
 
 Messages carry the values that matter and say what to do next; none of them
-carries a stack trace (the CLI shows one only with ``--debug``).
+carries a stack trace (the CLI shows one only with ``--debug``) or a password:
+:func:`mask_secrets` hides passwords in URLs and ``password=`` settings, and every
+secret passed to :func:`register_secret` (source passwords), and the CLI runs
+every message, warning and traceback through it.
 """
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from urllib.parse import quote
 
 __all__ = [
     "CompileError",
@@ -34,6 +40,8 @@ __all__ = [
     "SpecErrors",
     "UnknownMetricError",
     "UnsupportedDialectFeature",
+    "mask_secrets",
+    "register_secret",
 ]
 
 
@@ -154,3 +162,51 @@ class InternalError(KpispecError):
             f"internal error: {message}. This is a kpispec bug; please file an issue "
             "with the command you ran (rerun with --debug for the traceback)."
         )
+
+
+# -- secrets in messages ---------------------------------------------------------------------
+
+#: A password in a URL: ``scheme://user:PASSWORD@host`` (the last ``@`` before the path).
+_URL_PASSWORD = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s:/?#@]*:)[^\s/?#]*(?=@)")
+#: ``password=…`` / ``pwd: …`` settings, as libpq connection strings and drivers write them.
+_SETTING_PASSWORD = re.compile(
+    r"(?P<head>\b(?:password|passwd|pwd)\s*[=:]\s*)(?!(?:YES|NO)\))"  # MySQL's "(using password: NO)"
+    r"(?:'(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^\s,;&)]+)",
+    re.IGNORECASE)
+#: Shorter secrets are hidden only where they stand as a password (URL, setting), not
+#: anywhere in a text, so that a message stays readable.
+MIN_SECRET_LENGTH = 3
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def register_secret(value: str | None) -> None:
+    """Remember ``value`` (a password) so that :func:`mask_secrets` hides it wherever it shows.
+
+    Sources call it for the passwords they connect with; its percent-encoded
+    spellings are hidden too.
+    """
+    if not value or len(value) < MIN_SECRET_LENGTH:
+        return
+    with _secrets_lock:
+        _secrets.update({value, quote(value, safe=""), quote(value)})
+
+
+def mask_secrets(text: str) -> str:
+    """``text`` with every password replaced by ``***``.
+
+    >>> mask_secrets("cannot connect to postgresql://me:s3cr@t@db:5432/crm")
+    'cannot connect to postgresql://me:***@db:5432/crm'
+    >>> mask_secrets("connection string: host=db password='x y' user=me")
+    'connection string: host=db password=*** user=me'
+    """
+    if not text:
+        return text
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
+    text = _SETTING_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
+    with _secrets_lock:
+        secrets = sorted(_secrets, key=len, reverse=True)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return text

@@ -161,9 +161,11 @@ class SourceURL:
             return self.raw
         # Mask what the URL says, as written (it may be percent-encoded).
         scheme, sep, rest = self.raw.partition("://")
-        userinfo, at, host = rest.partition("@")
+        authority, slash, path = rest.partition("/")
+        # The last @ of the authority ends the user info: a password may hold an unencoded @.
+        userinfo, at, host = authority.rpartition("@")
         user = userinfo.split(":", 1)[0]
-        return f"{scheme}{sep}{user}:***{at}{host}" if at else self.raw
+        return f"{scheme}{sep}{user}:***{at}{host}{slash}{path}" if at else self.raw
 
 
 class Connection(Protocol):

@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from kpispec.compile import CompiledQuery, Query, compile_query
 from kpispec.compile.dialects import sqlglot_dialect
-from kpispec.compile.guard import check_single_select
+from kpispec.compile.guard import check_query
 from kpispec.errors import ExecutionError, KpispecError, Location, QueryError, SpecError, SpecErrors
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.spec.loader import load_yaml
@@ -62,8 +62,10 @@ def parse_source_url(text: str) -> SourceURL:
     >>> str(parse_source_url("postgresql://me:secret@db:5432/crm"))
     'postgresql://me:***@db:5432/crm'
     """
+    from kpispec.errors import mask_secrets, register_secret
+
     if "://" not in text:
-        raise QueryError(f"--source {text!r} is not a URL",
+        raise QueryError(f"--source {mask_secrets(text)!r} is not a URL",
                          hint="Write e.g. duckdb:///path/to/file.duckdb or postgresql://user@host/db")
     try:
         parts = urlsplit(text)
@@ -72,10 +74,13 @@ def parse_source_url(text: str) -> SourceURL:
     scheme = parts.scheme.lower().split("+", 1)[0]
     path = parts.path.removeprefix("/")
     host: str | None
+    if parts.password:
+        register_secret(unquote(parts.password))
+        register_secret(parts.password)
     try:
         host, port = parts.hostname, parts.port
     except ValueError:
-        raise QueryError(f"--source has an invalid port: {text!r}") from None
+        raise QueryError(f"--source has an invalid port: {mask_secrets(text)!r}") from None
     if host and "%5B" in host.upper():
         host, port = unquote(parts.netloc.rpartition("@")[2]), None
     return SourceURL(raw=text, scheme=scheme,
@@ -235,30 +240,52 @@ class Project:
         open connection (close it when the reader is exhausted). ``on_step(step,
         detail)`` hears ``"compiled"`` once the SQL is built and ``"querying"``
         (with the source URL, password masked) when the query is sent.
+
+        The final SQL — after every ``modify_query`` plugin — must pass
+        :func:`kpispec.compile.guard.check_query` before any connection is made:
+        one SELECT that only reads; a refusal names the plugin that made it so.
+
+        Raises:
+            ExecutionError: the query is refused, a ``modify_query`` plugin failed,
+                or the source failed to connect or to start the query (exit code 2).
+                No message shows a password.
         """
+        from kpispec.errors import PluginError, mask_secrets
+
         url = parse_source_url(source or self.settings.source or "duckdb:///:memory:")
         source_type = _source_type(url)
-        compiled = self.compile(metrics, dialect=source_type.dialect, **options)
+        try:
+            compiled = self.compile(metrics, dialect=source_type.dialect, **options)
+        except PluginError as exc:  # a modify_query plugin failed on this run's query
+            raise ExecutionError(mask_secrets(str(exc))) from None
+        # The SQL exactly as it will be sent, checked before any connection is made.
+        _check_final_sql(self, compiled, source_type.dialect)
         if on_step is not None:
             on_step("compiled", "")
         try:
             connection = source_type.connect(url)
-        except KpispecError:
+        except KpispecError as exc:
+            if isinstance(exc, ExecutionError):
+                raise ExecutionError(mask_secrets(str(exc))) from None
             raise
         except Exception as exc:
-            raise ExecutionError(f"source {url} failed to connect: {type(exc).__name__}: {exc}") from None
+            raise ExecutionError(mask_secrets(f"source {url} failed to connect: "
+                                              f"{type(exc).__name__}: {exc}")) from None
         if on_step is not None:
-            on_step("querying", str(url))
+            on_step("querying", mask_secrets(str(url)))
         try:
-            check_single_select(compiled.sql, source_type.dialect)
             reader = connection.execute(compiled.sql, timeout=timeout)
         except KpispecError as exc:  # the source's own message already names the URL
             connection.close()
-            raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)}: {exc}") from None
+            raise ExecutionError(mask_secrets(f"metrics {', '.join(compiled.query.metrics)}: "
+                                              f"{exc}")) from None
         except Exception as exc:
             connection.close()
-            raise ExecutionError(f"metrics {', '.join(compiled.query.metrics)} on {url}: "
-                                 f"{type(exc).__name__}: {exc}") from None
+            raise ExecutionError(mask_secrets(f"metrics {', '.join(compiled.query.metrics)} on "
+                                              f"{url}: {type(exc).__name__}: {exc}")) from None
+        except BaseException:  # Ctrl-C: the source stopped the query; let go of the connection
+            connection.close()
+            raise
         return compiled, reader, connection
 
     def check_source(self, source: str | None = None) -> tuple[list[SpecError], list[str]]:
@@ -306,13 +333,75 @@ class Project:
 
     def run(self, metrics: Sequence[str], *, source: str | None = None,
             timeout: float | None = None, **options: Any) -> pa.Table:
-        """Run metrics on a source and return the result as an Arrow table."""
+        """Run metrics on a source and return the result as an Arrow table.
+
+        Raises:
+            ExecutionError: the query was refused (see :meth:`execute`), or the source
+                failed to connect, run it or stream its rows (the connection is closed).
+            KeyboardInterrupt: Ctrl-C; built-in sources cancel the query on the server.
+        """
         _, reader, connection = self.execute(metrics, source=source, timeout=timeout,
                                                     **options)
         try:
             return pa_table(iter_batches(reader), reader.schema)
         finally:
             connection.close()
+
+
+def _check_final_sql(project: Project, compiled: CompiledQuery, dialect: str) -> None:
+    """Refuse the query unless it is one SELECT that only reads; name the plugin that broke it."""
+    try:
+        check_query(compiled.sql, dialect)
+    except ExecutionError as refused:
+        metrics = ", ".join(compiled.query.metrics)
+        culprit = _modify_query_culprit(project, compiled, dialect)
+        if culprit is None:
+            raise ExecutionError(f"metrics {metrics}: {refused}") from None
+        from kpispec.errors import PluginError
+
+        plugin, reason = culprit
+        raise ExecutionError(str(PluginError(
+            f"made the query of {metrics} one kpispec will not run ({reason}). Fix or upgrade "
+            f"the plugin, or run without it: --no-plugin {plugin}",
+            plugin=plugin, hook="modify_query"))) from None
+
+
+def _modify_query_culprit(project: Project, compiled: CompiledQuery,
+                          dialect: str) -> tuple[str, str] | None:
+    """The first ``modify_query`` plugin whose rewrite fails :func:`check_query`, and why.
+
+    None when the query is refused without any plugin (a model's ``sql:``), or the
+    plugins cannot be replayed one by one.
+    """
+    from kpispec.compile import QueryContext
+    from kpispec.plugins import call_impl, get_plugin_manager
+
+    impls = get_plugin_manager().hook.modify_query.get_hookimpls()
+    if not impls:
+        return None
+    try:
+        base = compile_query(project.models, project.metrics, compiled.query, dialect,
+                             pretty=False, modify=False)
+        check_query(base.sql, dialect)
+    except KpispecError:
+        return None  # refused before any plugin touched it
+    query = compiled.query
+    context = QueryContext(metrics=query.metrics, dimensions=query.dimensions, grain=query.grain,
+                           start=query.start, end=query.end, dialect=dialect,
+                           calendar=query.calendar, compare=query.compare)
+    tree = base.expression
+    for impl in impls:
+        candidate = tree.copy()
+        try:
+            result = call_impl(impl, expression=candidate, dialect=dialect, context=context)
+            result = candidate if result is None else result
+            check_query(result.sql(dialect=sqlglot_dialect(dialect)), dialect)
+        except ExecutionError as exc:
+            return impl.plugin_name, str(exc)
+        except Exception:
+            return None
+        tree = result
+    return None
 
 
 def _date(value: str | dt.date | None, option: str) -> dt.date | None:

@@ -3,17 +3,21 @@
 A file target is written to a temporary file next to it (``.<name>.*.tmp``),
 flushed and fsynced, then renamed over the target with :func:`os.replace` on
 commit. Discarding (abort, or any failure) deletes the temporary file, so an
-existing target is never left half-written. Standard output (target ``-``) is
-buffered and printed on commit, so an aborted run prints nothing.
+existing target is never left half-written; a temporary file still there when
+the process exits (a second Ctrl-C during the clean-up, say) is deleted then.
+Standard output (target ``-``) is buffered and printed on commit, so an aborted
+run prints nothing.
 """
 
 from __future__ import annotations
 
+import atexit
 import io
 import os
 import stat
 import sys
 import tempfile
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO
@@ -38,6 +42,21 @@ __all__ = [
 
 #: The target that means standard output.
 STDOUT = "-"
+#: Temporary files neither committed nor discarded yet (deleted at exit if still there).
+_pending: set[str] = set()
+_pending_lock = threading.Lock()
+
+
+@atexit.register
+def _remove_pending() -> None:
+    with _pending_lock:
+        paths = list(_pending)
+        _pending.clear()
+    for path in paths:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
 
 
 def strip_scheme(target: str, scheme: str) -> str:
@@ -89,6 +108,8 @@ class AtomicFile:
         except OSError as exc:
             raise ExecutionError(f"cannot write {kind} to {path!r}: {_reason(exc)}") from None
         self.temp_path = self._file.name
+        with _pending_lock:
+            _pending.add(self.temp_path)
 
     @property
     def stream(self) -> TextIO:
@@ -120,6 +141,8 @@ class AtomicFile:
             file.close()
             self._file = None
             os.replace(self.temp_path, self.path)
+            with _pending_lock:
+                _pending.discard(self.temp_path)
         except OSError as exc:
             self.discard()
             raise ExecutionError(f"cannot write {self.kind} to {self.path!r}: {_reason(exc)}"
@@ -138,6 +161,8 @@ class AtomicFile:
             os.unlink(self.temp_path)
         except FileNotFoundError:
             pass
+        with _pending_lock:
+            _pending.discard(self.temp_path)
 
     def fail(self, exc: OSError) -> ExecutionError:
         """Discard the temporary file and describe ``exc`` as a write failure."""

@@ -23,6 +23,13 @@ stored), Date → ``date32``, LowCardinality → its values. A plain ``DateTime`
 column (seconds) reaches Arrow as ``uint32`` and cannot be told from a number:
 use ``DateTime64`` columns where kpispec should see timestamps.
 
+Stopping a query: over HTTP, every query is sent with
+``cancel_http_readonly_queries_on_client_close = 1``, so when the client goes —
+Ctrl-C, a timeout, a failed sink closing the run — the server cancels it. An
+in-process chdb query cannot be interrupted while it computes (chdb's engine
+checks no signal): ``max_execution_time`` (``--timeout``) is what bounds it, and
+Ctrl-C takes effect once the current block is done.
+
 The HTTP client uses the standard library only; chdb and pyarrow are imported on
 first use.
 """
@@ -38,7 +45,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from kpispec.compile import guard
-from kpispec.errors import ExecutionError
+from kpispec.errors import ExecutionError, register_secret
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
@@ -706,4 +713,5 @@ def connect_http(url: SourceURL) -> ClickHouseHTTPConnection:
     endpoint = f"{'https' if secure else 'http'}://{host}:{port}/"
     user = url.username or os.environ.get("CLICKHOUSE_USER") or "default"
     password = url.password if url.password is not None else os.environ.get("CLICKHOUSE_PASSWORD", "")
+    register_secret(password)
     return ClickHouseHTTPConnection(endpoint, url.database, user, password, label)

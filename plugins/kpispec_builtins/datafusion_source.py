@@ -19,10 +19,17 @@ DataFusion's ``string_view``), integers as ``int64``, floats as ``float64``,
 decimals as ``float64``, timestamps as naive ``timestamp[us]`` (UTC), dates as
 ``date32``.
 
-A running DataFusion query cannot be interrupted from Python. With a timeout,
-the query runs in a worker thread and :meth:`DataFusionConnection.execute`
-gives up once the timeout passes; the worker thread then finishes the query in
-the background (its result is thrown away) and keeps using CPU until it does.
+Queries run with DataFusion's SQL options allowing no DDL, DML or statements
+(``SQLOptions``): the engine itself refuses to create, copy, insert or change a
+setting, besides the guard (one SELECT). Ctrl-C stops a query at once (the
+DataFusion bindings check for it while they wait).
+
+A running DataFusion query cannot be interrupted from another thread. With a
+timeout, the query runs in a worker thread and
+:meth:`DataFusionConnection.execute` gives up once the timeout passes; the
+worker thread then finishes the query in the background (its result is thrown
+away) and keeps using CPU until it does — Ctrl-C then ends the wait, not that
+background query.
 
 datafusion and pyarrow are imported on first use only.
 """
@@ -163,7 +170,7 @@ class DataFusionConnection:
 
     def _collect(self, ctx: datafusion.SessionContext, sql: str) -> pa.Table:
         try:
-            return ctx.sql(sql).to_arrow_table()
+            return ctx.sql_with_options(sql, _read_only_options()).to_arrow_table()
         except Exception as exc:  # DataFusion raises plain Exception/ValueError
             raise ExecutionError(f"DataFusion query failed on {self.label}: "
                                  f"{_one_line(exc)}") from None
@@ -190,6 +197,13 @@ class DataFusionConnection:
         if "error" in outcome:
             raise outcome["error"]
         return outcome["table"]
+
+
+def _read_only_options() -> Any:
+    """DataFusion SQL options that refuse DDL, DML (COPY, INSERT) and statements (SET)."""
+    from datafusion import SQLOptions
+
+    return SQLOptions().with_allow_ddl(False).with_allow_dml(False).with_allow_statements(False)
 
 
 def connect(url: SourceURL) -> DataFusionConnection:

@@ -10,7 +10,15 @@ URLs follow the SQLAlchemy convention:
   the file's stem.
 
 Database files are opened read-only, and a missing file is an error rather
-than a new empty database. duckdb and pyarrow are imported on first use only.
+than a new empty database. Every connection then switches DuckDB's external
+access off (``enable_external_access = false``): no query can read or write a
+file, attach another database, load an extension or reach the network — only
+the ``?path=`` directory stays readable, for its views (``allowed_directories``).
+An in-memory database is writable, but it is private to the run and vanishes
+with it. Queries are refused unless they are one SELECT
+(:func:`kpispec.compile.guard.check_single_select`); a timeout interrupts the
+query, and so does Ctrl-C, at once. duckdb and pyarrow are imported on first use
+only.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._timeout import Watchdog, timed_out
+from kpispec_builtins._timeout import OnInterrupt, Watchdog, timed_out
 
 if TYPE_CHECKING:
     import duckdb
@@ -79,6 +87,7 @@ class DuckDBConnection:
         self._con: duckdb.DuckDBPyConnection | None = con
         self.label = label
         self._watchdog: Watchdog | None = None
+        self._interrupt: OnInterrupt | None = None
 
     def __repr__(self) -> str:
         state = "closed" if self._con is None else "open"
@@ -101,7 +110,7 @@ class DuckDBConnection:
         """Run one query and stream its rows as Arrow record batches.
 
         Args:
-            sql: the query, in DuckDB's dialect.
+            sql: the query, in DuckDB's dialect; anything but one SELECT is refused.
             timeout: seconds after which the query is interrupted; None waits forever.
                 The clock runs until the returned reader is exhausted.
 
@@ -109,7 +118,9 @@ class DuckDBConnection:
             A ``pyarrow.RecordBatchReader`` of at most :data:`ROWS_PER_BATCH` rows a batch.
 
         Raises:
-            ExecutionError: DuckDB rejected or failed the query, or it timed out.
+            ExecutionError: the query is not one SELECT, DuckDB rejected or failed it,
+                or it timed out.
+            KeyboardInterrupt: Ctrl-C was pressed; the query was interrupted.
             ValueError: ``timeout`` is not positive.
         """
         import duckdb
@@ -118,9 +129,11 @@ class DuckDBConnection:
         if timeout is not None and not timeout > 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         con = self.duckdb
+        self._check(con, sql)
         self._stop_watchdog()  # a new query ends any stream still open on this connection
         watchdog = Watchdog(timeout, con.interrupt) if timeout is not None else None
         self._watchdog = watchdog
+        self._interrupt = interrupt = OnInterrupt(con.interrupt)
         try:
             relation = con.sql(sql)
             if relation is None:  # DuckDB < 2 returns None for statements without rows
@@ -128,12 +141,17 @@ class DuckDBConnection:
             else:
                 reader = _arrow_reader(relation, ROWS_PER_BATCH)
         except duckdb.Error as exc:
+            error = self._error(exc, watchdog, interrupt)  # before the watchers stop
             self._stop_watchdog()
-            raise self._error(exc, watchdog) from None
-        except BaseException:
+            raise error from None
+        except BaseException as exc:
+            stopped = _interrupted(exc, watchdog, interrupt)  # DuckDB may say RuntimeError
             self._stop_watchdog()
+            if stopped:
+                raise KeyboardInterrupt from None
             raise
-        return pa.RecordBatchReader.from_batches(reader.schema, self._stream(reader, watchdog))
+        return pa.RecordBatchReader.from_batches(reader.schema,
+                                                 self._stream(reader, watchdog, interrupt))
 
     def describe(self, table: str) -> list[str] | None:
         """Column names of ``table`` (``name`` or ``schema.name``), or None if it does not exist."""
@@ -159,28 +177,74 @@ class DuckDBConnection:
 
     # -- internals --------------------------------------------------------------------
 
-    def _stream(self, reader: pa.RecordBatchReader,
-                watchdog: Watchdog | None) -> Iterator[pa.RecordBatch]:
+    def _stream(self, reader: pa.RecordBatchReader, watchdog: Watchdog | None,
+                interrupt: OnInterrupt) -> Iterator[pa.RecordBatch]:
         import duckdb
         import pyarrow as pa
 
         try:
             yield from reader
         except (duckdb.Error, pa.ArrowException, OSError) as exc:  # errors mid-stream: OSError
-            raise self._error(exc, watchdog) from None
+            raise self._error(exc, watchdog, interrupt) from None
+        except Exception as exc:
+            if _interrupted(exc, watchdog, interrupt):  # DuckDB may say RuntimeError
+                raise KeyboardInterrupt from None
+            raise
         finally:
             if watchdog is not None:
                 watchdog.stop()
+            interrupt.stop()
+
+    def _check(self, con: duckdb.DuckDBPyConnection, sql: str) -> None:
+        """Refuse anything but one SELECT: DuckDB's own parser says what the text is, and
+        :func:`~kpispec.compile.guard.check_single_select` looks inside it."""
+        import duckdb
+        from kpispec.compile.guard import check_single_select
+
+        try:
+            statements = con.extract_statements(sql)
+        except duckdb.Error as exc:
+            raise ExecutionError(f"DuckDB query failed on {self.label}: {_one_line(exc)}") from None
+        kinds = [str(getattr(s.type, "name", s.type)).upper() for s in statements]
+        if len(kinds) != 1:
+            raise ExecutionError(f"refusing to run anything but one SELECT on {self.label}: "
+                                 f"{len(kinds)} statements")
+        if kinds[0] != "SELECT":
+            raise ExecutionError(f"refusing to run anything but one SELECT on {self.label}: "
+                                 f"got {kinds[0]}")
+        try:
+            check_single_select(sql, DIALECT, unparsed_ok=True)
+        except ExecutionError as exc:
+            raise ExecutionError(f"{exc} (on {self.label})") from None
 
     def _stop_watchdog(self) -> None:
         if self._watchdog is not None:
             self._watchdog.stop()
             self._watchdog = None
+        if self._interrupt is not None:
+            self._interrupt.stop()
+            self._interrupt = None
 
-    def _error(self, exc: BaseException, watchdog: Watchdog | None) -> ExecutionError:
+    def _error(self, exc: BaseException, watchdog: Watchdog | None,
+               interrupt: OnInterrupt | None = None) -> BaseException:
+        if interrupt is not None and _interrupted(exc, watchdog, interrupt):
+            return KeyboardInterrupt()  # Ctrl-C; DuckDB itself may have noticed it first
         if watchdog is not None and watchdog.fired:
             return timed_out(watchdog.timeout, self.label)
         return ExecutionError(f"DuckDB query failed on {self.label}: {_one_line(exc)}")
+
+
+def _interrupted(exc: BaseException, watchdog: Watchdog | None, interrupt: OnInterrupt) -> bool:
+    """Whether ``exc`` is the end of a query stopped by Ctrl-C (not by the timeout)."""
+    try:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        if watchdog is not None and watchdog.fired:
+            return False
+        looks_interrupted = "interrupt" in str(exc).lower()
+        return interrupt.interrupted(wait=0.5 if looks_interrupted else 0.0)
+    finally:
+        interrupt.stop()
 
 
 def connect(url: SourceURL) -> DuckDBConnection:
@@ -218,12 +282,12 @@ def connect(url: SourceURL) -> DuckDBConnection:
         except duckdb.Error as exc:
             raise ExecutionError(f"cannot open DuckDB database {label}: {_one_line(exc)}") from None
         connection = DuckDBConnection(con, label)
-        if views_dir is not None:
-            try:
-                _create_file_views(connection, views_dir)
-            except BaseException:
-                connection.close()
-                raise
+        try:
+            root = _create_file_views(connection, views_dir) if views_dir is not None else None
+            _lock_down(connection, root)
+        except BaseException:
+            connection.close()
+            raise
         return connection
     if views_dir is not None:
         raise ExecutionError(
@@ -242,7 +306,34 @@ def connect(url: SourceURL) -> DuckDBConnection:
         con = duckdb.connect(path, read_only=True)
     except duckdb.Error as exc:
         raise ExecutionError(f"cannot open DuckDB database {label}: {_one_line(exc)}") from None
-    return DuckDBConnection(con, label)
+    connection = DuckDBConnection(con, label)
+    try:
+        _lock_down(connection, None)
+    except BaseException:
+        connection.close()
+        raise
+    return connection
+
+
+def _lock_down(connection: DuckDBConnection, directory: str | None) -> None:
+    """Switch external access off: no file, extension, attached database or network
+    reaches a query — except ``directory`` (the ``?path=`` views read it)."""
+    import duckdb
+    from sqlglot import exp
+
+    con = connection.duckdb
+    if directory is not None:
+        allowed = exp.Array(expressions=[exp.Literal.string(directory.rstrip(os.sep) + os.sep)])
+        try:
+            con.execute(exp.Set(expressions=[exp.SetItem(this=exp.EQ(
+                this=exp.column("allowed_directories"), expression=allowed))]).sql(dialect=DIALECT))
+        except duckdb.Error:  # DuckDB < 1.2 cannot allow one directory: the views need files
+            return
+    try:
+        con.execute("SET enable_external_access = false")
+    except duckdb.Error as exc:
+        raise ExecutionError(f"cannot make DuckDB database {connection.label} read-only "
+                             f"(external access off): {_one_line(exc)}") from None
 
 
 def connect_memory(tables: Mapping[str, pa.Table]) -> DuckDBConnection:
@@ -289,6 +380,7 @@ def connect_memory(tables: Mapping[str, pa.Table]) -> DuckDBConnection:
                                      ) from None
             finally:
                 con.duckdb.unregister(temp)
+        _lock_down(con, None)
     except BaseException:
         con.close()
         raise
@@ -306,8 +398,9 @@ def _table_name(name: str) -> exp.Table:
     return exp.Table(this=table, db=db)
 
 
-def _create_file_views(connection: DuckDBConnection, directory: str) -> None:
-    """Create one view per Parquet/CSV file (or Parquet sub-directory) in ``directory``."""
+def _create_file_views(connection: DuckDBConnection, directory: str) -> str:
+    """Create one view per Parquet/CSV file (or Parquet sub-directory) in ``directory``;
+    return the directory's absolute path."""
     import duckdb
     from sqlglot import exp
 
@@ -341,6 +434,7 @@ def _create_file_views(connection: DuckDBConnection, directory: str) -> None:
             raise ExecutionError(
                 f"cannot read {entry.path!r} as view {stem!r}: {_one_line(exc)}"
             ) from None
+    return root
 
 
 def _view_source(entry: os.DirEntry[str]) -> exp.Expr | None:

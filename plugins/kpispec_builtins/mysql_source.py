@@ -17,9 +17,15 @@ Arrow record batches typed from the result's column types: DATE → ``date32``,
 DATETIME/TIMESTAMP → ``timestamp[us]``, DECIMAL → ``float64``, integers →
 ``int64``, ``TINYINT(1)`` (BOOLEAN) → ``bool``, text → ``string``.
 
+The session itself is read-only too (``SET SESSION TRANSACTION READ ONLY``), so
+even a catalog lookup outside those transactions cannot write.
+
 A ``timeout`` is enforced twice: by the server (``max_statement_time`` on
 MariaDB, ``max_execution_time`` on MySQL) and by the client, which kills the
-query from a second connection (``KILL QUERY``) when the time is up.
+query from a second connection (``KILL QUERY``) when the time is up. Ctrl-C
+kills it the same way, at once, and so does closing the connection while a
+query is still running or streaming (the connection is then dropped, never
+drained): the server never goes on computing a result nobody reads.
 
 The session raises ``div_precision_increment`` to its maximum (30), so a
 division or an average of integers keeps full precision instead of MySQL's
@@ -38,11 +44,11 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from kpispec.compile import guard
-from kpispec.errors import ExecutionError
+from kpispec.errors import ExecutionError, register_secret
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._timeout import Watchdog, timed_out
+from kpispec_builtins._timeout import OnInterrupt, Watchdog, timed_out
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -67,6 +73,8 @@ _INSTALL = "the MySQL source needs PyMySQL: pip install 'kpispec[mysql]'"
 #: Server error codes of a statement stopped by a time limit or by KILL QUERY.
 _TIMEOUT_CODES = frozenset({1969, 3024})  # MariaDB max_statement_time, MySQL max_execution_time
 _BINARY_CHARSET = 63
+#: Seconds the second connection that kills a query may take to connect.
+_KILL_CONNECT_TIMEOUT = 5
 
 
 @hookimpl
@@ -161,28 +169,38 @@ class MySQLConnection:
         self._end_stream()  # a new query ends any stream still open on this connection
         con = self.pymysql
         watchdog: Watchdog | None = None
+        interrupt: OnInterrupt | None = None
         cursor = None
         try:
             self._set_limit(timeout)
             with con.cursor() as plain:
                 plain.execute("START TRANSACTION READ ONLY")
+            kill = partial(_kill_query, con.thread_id(), self._kill_params)
             if timeout is not None:
-                watchdog = Watchdog(timeout, partial(_kill_query, con.thread_id(), self._kill_params))
+                watchdog = Watchdog(timeout, kill)
+            interrupt = OnInterrupt(kill)
             cursor = con.cursor(SSCursor)
             cursor.execute(sql)
             schema = _schema(cursor)
         except pymysql.MySQLError as exc:
-            if watchdog is not None:
-                watchdog.stop()
+            _stop(watchdog, interrupt)
+            if interrupt is not None and interrupt.fired:  # Ctrl-C killed it
+                self._discard()
+                raise KeyboardInterrupt from None
             error = self._error(exc, timeout, watchdog)
             self._rollback()
             raise error from None
-        except BaseException:
-            if watchdog is not None:
-                watchdog.stop()
+        except Exception:
+            _stop(watchdog, interrupt)
             self._rollback()
             raise
-        stream = _Stream(self, cursor, schema, watchdog, timeout)
+        except BaseException:  # Ctrl-C mid-call: the connection is mid-protocol
+            _stop(watchdog, interrupt)
+            self._kill_and_discard(interrupt)
+            if cursor is not None:
+                _defuse(cursor)
+            raise
+        stream = _Stream(self, cursor, schema, watchdog, timeout, interrupt)
         self._stream = stream
         return pa.RecordBatchReader.from_batches(schema, stream.batches())
 
@@ -210,10 +228,15 @@ class MySQLConnection:
         return [r[0] for r in rows] or None
 
     def close(self) -> None:
-        """Stop any pending timeout and close the connection; closing twice is harmless."""
+        """Stop any pending timeout and close the connection; closing twice is harmless.
+
+        A query whose rows are not all read is killed on the server first (``KILL
+        QUERY``), and the connection dropped without reading the rest.
+        """
         stream, self._stream = self._stream, None
         if stream is not None:
             stream.abandon(drain=False)
+            self._kill_and_discard(stream.interrupt)
         self._discard()
 
     # -- internals --------------------------------------------------------------------
@@ -254,6 +277,23 @@ class MySQLConnection:
         except Exception:
             self._discard()
 
+    def _kill_and_discard(self, interrupt: OnInterrupt | None) -> None:
+        """Kill the statement running on this connection (unless Ctrl-C already did) and
+        drop the connection without reading anything more from it."""
+        con = self._con
+        if con is None:
+            return
+        if interrupt is None or not interrupt.fired:
+            try:
+                _kill_query(con.thread_id(), self._kill_params)
+            except Exception:  # the server is gone, or so is the connection
+                pass
+        self._con = None
+        try:
+            con._force_close()
+        except Exception:
+            pass
+
     def _discard(self) -> None:
         """Close a connection left in an unknown state."""
         con, self._con = self._con, None
@@ -279,11 +319,13 @@ class _Stream:
     """The rows of one query, read through an unbuffered cursor into record batches."""
 
     def __init__(self, owner: MySQLConnection, cursor: Any, schema: pa.Schema,
-                 watchdog: Watchdog | None, timeout: float | None) -> None:
+                 watchdog: Watchdog | None, timeout: float | None,
+                 interrupt: OnInterrupt | None = None) -> None:
         self._owner = owner
         self._cursor = cursor
         self._schema = schema
         self._watchdog = watchdog
+        self.interrupt = interrupt
         self._timeout = timeout
         self._done = False
         self._abandoned = False
@@ -300,16 +342,39 @@ class _Stream:
                 try:
                     rows = self._cursor.fetchmany(ROWS_PER_BATCH)
                 except pymysql.MySQLError as exc:
+                    if self.interrupt is not None and self.interrupt.fired:
+                        raise KeyboardInterrupt from None  # Ctrl-C killed it
                     raise owner._error(exc, self._timeout, self._watchdog) from None
                 if not rows:
                     break
                 yield _batch(rows, self._schema, owner.label)
                 if len(rows) < ROWS_PER_BATCH:
                     break
+            if self.interrupt is not None and self.interrupt.fired:
+                raise KeyboardInterrupt  # SLEEP() and a few others end early when killed
             if self._watchdog is not None and self._watchdog.fired and self._timeout is not None:
                 # SLEEP() and a few others end early rather than fail when killed
                 raise timed_out(self._timeout, owner.label)
-        finally:
+        except Exception:
+            self.finish()
+            raise
+        except GeneratorExit:  # the reader was closed early: stop the query, keep the connection
+            if not self._done:
+                try:
+                    _kill_query(owner.pymysql.thread_id(), owner._kill_params)
+                except Exception:
+                    pass
+            self.finish()  # reads the little the server sent before the kill
+            raise
+        except BaseException:  # Ctrl-C inside the driver: the connection is mid-protocol
+            self._done = True
+            _stop(self._watchdog, self.interrupt)
+            if owner._stream is self:
+                owner._stream = None
+            owner._kill_and_discard(self.interrupt)
+            _defuse(self._cursor)
+            raise
+        else:
             self.finish()
 
     def finish(self) -> None:
@@ -317,16 +382,21 @@ class _Stream:
         if self._done:
             return
         self._done = True
-        if self._watchdog is not None:
-            self._watchdog.stop()
+        _stop(self._watchdog, self.interrupt)
         owner = self._owner
         if owner._stream is self:
             owner._stream = None
+        con = owner._con
+        if con is None or not con.open:  # the connection broke: nothing left to read
+            _defuse(self._cursor)
+            owner._discard()
+            return
         try:
             self._cursor.close()  # reads what is left of the result, if anything
         except Exception:
             con = owner._con
             if con is None or not con.open:  # the connection itself broke
+                _defuse(self._cursor)
                 owner._discard()
                 return
         owner._rollback()
@@ -338,14 +408,34 @@ class _Stream:
             self.finish()
         else:
             self._done = True
-            if self._watchdog is not None:
-                self._watchdog.stop()
+            _stop(self._watchdog, self.interrupt)
+            _defuse(self._cursor)
+
+
+def _defuse(cursor: Any) -> None:
+    """Forget the unread rest of a result whose connection broke, so that PyMySQL does not try
+    (and fail, noisily, on standard error) to read it when the objects are collected."""
+    result = getattr(cursor, "_result", None)
+    if result is not None:
+        result.unbuffered_active = False
+    cursor._result = None
+    cursor.connection = None
+
+
+def _stop(watchdog: Watchdog | None, interrupt: OnInterrupt | None) -> None:
+    if watchdog is not None:
+        watchdog.stop()
+    if interrupt is not None:
+        interrupt.stop()
 
 
 def _kill_query(thread_id: int, params: dict[str, Any]) -> None:
     """KILL QUERY the statement running on connection ``thread_id``, from a second connection."""
     import pymysql
 
+    params = dict(params)
+    params["connect_timeout"] = min(float(params.get("connect_timeout") or _KILL_CONNECT_TIMEOUT),
+                                    _KILL_CONNECT_TIMEOUT)
     killer = pymysql.connect(**params)
     try:
         with killer.cursor() as cursor:
@@ -376,6 +466,7 @@ def connect(url: SourceURL) -> MySQLConnection:
     label = str(url)
     params = connect_params(url)
     password = params["password"]
+    register_secret(password)
     conv = dict(converters.conversions)
     conv[FIELD_TYPE.DECIMAL] = conv[FIELD_TYPE.NEWDECIMAL] = float
     try:
@@ -386,6 +477,7 @@ def connect(url: SourceURL) -> MySQLConnection:
     try:
         with con.cursor() as cursor:  # exact divisions and averages (see the module doc)
             cursor.execute("SET SESSION div_precision_increment = 30")
+            cursor.execute("SET SESSION TRANSACTION READ ONLY")
         connection = MySQLConnection(con, label, params, password)
     except pymysql.MySQLError as exc:
         con.close()

@@ -18,8 +18,10 @@ Query parameters:
 The session is read-only (every transaction is ``READ ONLY``, so the server
 refuses any write), each query runs under a ``statement_timeout`` when a timeout
 is given and is cancelled when the whole stream takes longer, and rows stream
-through a server-side cursor. Messages name the server by its URL with the
-password masked, and never show the password.
+through a server-side cursor. Ctrl-C cancels the running query on the server at
+once (a cancel request, as ``psql`` sends), and closing the connection mid-query
+does too. Messages name the server by its URL with the password masked, and
+never show the password (nor ``PGPASSWORD``'s).
 
 psycopg and pyarrow are imported on first use only; a missing psycopg says
 which extra to install.
@@ -33,11 +35,11 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from kpispec.errors import ExecutionError
+from kpispec.errors import ExecutionError, register_secret
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._timeout import Watchdog
+from kpispec_builtins._timeout import OnInterrupt, Watchdog
 
 if TYPE_CHECKING:
     import psycopg
@@ -108,6 +110,7 @@ class PostgresConnection:
         self.label = label
         self._password = password
         self._watchdog: Watchdog | None = None
+        self._interrupt: OnInterrupt | None = None
         self._cursor: psycopg.ServerCursor[Any] | None = None
 
     def __repr__(self) -> str:
@@ -154,11 +157,13 @@ class PostgresConnection:
         con = self.psycopg
         self._finish()  # a new query ends any stream still open on this connection
         watchdog = None
+        cancel = getattr(con, "cancel_safe", None) or con.cancel
+        self._interrupt = interrupt = OnInterrupt(cancel)
         try:
             if timeout is not None:
                 milliseconds = max(1, round(timeout * 1000))
                 con.execute("SELECT set_config('statement_timeout', %s, true)", (str(milliseconds),))
-                watchdog = Watchdog(timeout, getattr(con, "cancel_safe", None) or con.cancel)
+                watchdog = Watchdog(timeout, cancel)
                 self._watchdog = watchdog
             cursor = con.cursor(name=f"kpispec_{os.getpid()}_{next(_cursor_names)}")
             self._cursor = cursor
@@ -169,11 +174,12 @@ class PostgresConnection:
             batch = _to_batch(first, schema) if first else None
         except psycopg.Error as exc:
             self._finish()
-            raise self._error(exc, watchdog) from None
+            raise self._error(exc, watchdog, interrupt) from None
         except BaseException:
             self._finish()
             raise
-        return pa.RecordBatchReader.from_batches(schema, self._stream(cursor, batch, schema, watchdog))
+        return pa.RecordBatchReader.from_batches(
+            schema, self._stream(cursor, batch, schema, watchdog, interrupt))
 
     def describe(self, table: str) -> list[str] | None:
         """Column names of ``table`` (``name`` or ``schema.name``), or None if it does not exist.
@@ -197,7 +203,17 @@ class PostgresConnection:
         return [r[0] for r in rows] or None
 
     def close(self) -> None:
-        """Cancel any pending timeout and close the connection; closing twice is harmless."""
+        """Cancel any pending timeout and close the connection; closing twice is harmless.
+
+        A query still running on the server (the run was interrupted) is cancelled first:
+        the server would otherwise go on computing it after the socket closed.
+        """
+        con = self._con
+        if con is not None and _busy(con):
+            try:
+                (getattr(con, "cancel_safe", None) or con.cancel)()
+            except Exception:  # the connection is gone: so is the query
+                pass
         self._finish()
         con, self._con = self._con, None
         if con is not None:
@@ -206,7 +222,8 @@ class PostgresConnection:
     # -- internals --------------------------------------------------------------------
 
     def _stream(self, cursor: psycopg.ServerCursor[Any], first: pa.RecordBatch | None,
-                schema: pa.Schema, watchdog: Watchdog | None) -> Iterator[pa.RecordBatch]:
+                schema: pa.Schema, watchdog: Watchdog | None,
+                interrupt: OnInterrupt | None = None) -> Iterator[pa.RecordBatch]:
         import psycopg
 
         try:
@@ -221,16 +238,19 @@ class PostgresConnection:
                     return
                 yield _to_batch(rows, schema)
         except psycopg.Error as exc:
-            raise self._error(exc, watchdog) from None
+            raise self._error(exc, watchdog, interrupt) from None
         finally:
             if self._cursor is cursor:
                 self._finish()
 
     def _finish(self) -> None:
-        """Stop the watchdog, close the server-side cursor and end the transaction."""
+        """Stop the watchdogs, close the server-side cursor and end the transaction."""
         if self._watchdog is not None:
             self._watchdog.stop()
             self._watchdog = None
+        if self._interrupt is not None:
+            self._interrupt.stop()
+            self._interrupt = None
         cursor, self._cursor = self._cursor, None
         if cursor is not None:
             try:
@@ -251,9 +271,12 @@ class PostgresConnection:
     def _message(self, exc: BaseException) -> str:
         return _one_line(exc, self._password)
 
-    def _error(self, exc: BaseException, watchdog: Watchdog | None) -> ExecutionError:
+    def _error(self, exc: BaseException, watchdog: Watchdog | None,
+               interrupt: OnInterrupt | None = None) -> BaseException:
         import psycopg
 
+        if interrupt is not None and interrupt.fired:  # Ctrl-C cancelled it, not a timeout
+            return KeyboardInterrupt()
         if (watchdog is not None and watchdog.fired) or isinstance(exc, psycopg.errors.QueryCanceled):
             seconds = f" after {watchdog.timeout:g} s" if watchdog is not None else ""
             return ExecutionError(
@@ -298,6 +321,8 @@ def connect(url: SourceURL) -> PostgresConnection:
             cannot be reached or refuses the login, or ``?schema=`` does not exist.
     """
     label = _label(url)
+    register_secret(url.password)
+    register_secret(os.environ.get("PGPASSWORD"))
     try:
         import psycopg
         from psycopg import sql
@@ -372,6 +397,16 @@ def _label(url: SourceURL) -> str:
     return label
 
 
+def _busy(con: psycopg.Connection[Any]) -> bool:
+    """Whether a statement is running on the connection (libpq's ACTIVE state)."""
+    try:
+        from psycopg.pq import TransactionStatus
+
+        return bool(not con.closed and con.pgconn.transaction_status == TransactionStatus.ACTIVE)
+    except Exception:
+        return False
+
+
 def _fold(part: str) -> str:
     """A name part as PostgreSQL resolves it: quoted kept as written, unquoted lower-cased."""
     if len(part) >= 2 and part.startswith('"') and part.endswith('"'):
@@ -410,7 +445,7 @@ def _one_line(exc: BaseException, password: str | None = None) -> str:
     """The driver's message on one line, without the query excerpt and the password."""
     lines = []
     for line in str(exc).splitlines():
-        if line.startswith(("LINE ", "HINT:", "DETAIL:")) or line.strip().startswith("^"):
+        if line.startswith(("LINE ", "HINT:", "DETAIL:", "CONTEXT:")) or line.strip().startswith("^"):
             continue
         if line.strip():
             lines.append(" ".join(line.split()))

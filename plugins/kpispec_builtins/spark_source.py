@@ -32,7 +32,11 @@ other source.
 Results come back as Arrow: integers as ``int64``, floats and decimals as
 ``float64``, timestamps as naive ``timestamp[us]`` (UTC), dates as ``date32``.
 A timeout cancels the query's Spark jobs (tagged per query); Spark stops the
-tasks at its next interruption check and the connection stays usable.
+tasks at its next interruption check and the connection stays usable. Ctrl-C
+cancels them too (pyspark's own SIGINT handler cancels every job of a local
+Spark; on Spark Connect kpispec interrupts the session's operations). Spark SQL
+has no read-only session: the guard (one SELECT, no statement) is what keeps
+writes out, with the permissions of the Spark user.
 
 A Spark kpispec starts is quiet: the JVM logs only fatal messages (a local
 master gets its own log4j2 configuration through ``spark.driver.extraJavaOptions``),
@@ -62,7 +66,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._timeout import timed_out
+from kpispec_builtins._timeout import OnInterrupt, timed_out
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -191,14 +195,18 @@ class SparkConnection:
             self._register(_table_names(sql))
         errors = _spark_errors()
         watchdog = _Watchdog(session, timeout) if timeout is not None else None
+        interrupt = OnInterrupt(lambda: _interrupt_all(session))
         try:
             table = _to_arrow(session.sql(sql))
         except errors as exc:
+            if interrupt.fired:
+                raise KeyboardInterrupt from None
             if watchdog is not None and watchdog.fired:
                 raise timed_out(timeout, self.label) from None
             raise ExecutionError(f"Spark query failed on {self.label}: {_one_line(exc)}"
                                  ) from None
         finally:
+            interrupt.stop()
             if watchdog is not None:
                 watchdog.stop()
         table = _normalize(table)
@@ -314,6 +322,15 @@ class _Watchdog:
                 self._context.setLocalProperty("spark.job.interruptOnCancel", self._interrupt)
         except Exception:  # Spark went away: nothing left to clean
             pass
+
+
+def _interrupt_all(session: SparkSession) -> None:
+    """Stop what this session runs: its operations on Spark Connect, the jobs of a local Spark."""
+    context = _context_of(session)
+    if context is None:
+        session.interruptAll()
+    else:
+        context.cancelAllJobs()
 
 
 def master_url(url: SourceURL) -> str:

@@ -8,7 +8,10 @@ URLs follow the SQLAlchemy convention:
   queries that read no table).
 
 Files are opened read-only (a ``file:…?mode=ro`` URI, plus ``PRAGMA query_only``),
-and a missing file is an error rather than a new empty database.
+and a missing file is an error rather than a new empty database; extensions
+cannot be loaded and ``ATTACH`` is refused with the rest of every statement that
+is not one SELECT. A timeout interrupts the query (``sqlite3_interrupt``), and
+so does Ctrl-C, at once.
 
 SQLite has no column types in a result: a value is an integer, a real, text, a
 blob or NULL, row by row. :meth:`SQLiteConnection.execute` therefore infers each
@@ -34,7 +37,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._timeout import Watchdog, timed_out
+from kpispec_builtins._timeout import OnInterrupt, Watchdog, timed_out
 
 if TYPE_CHECKING:
     import sqlite3
@@ -87,6 +90,7 @@ class SQLiteConnection:
         self._con: sqlite3.Connection | None = con
         self.label = label
         self._watchdog: Watchdog | None = None
+        self._interrupt: OnInterrupt | None = None
         self._cursor: sqlite3.Cursor | None = None
 
     def __repr__(self) -> str:
@@ -134,6 +138,7 @@ class SQLiteConnection:
         self._finish()  # a new query ends any stream still open on this connection
         watchdog = Watchdog(timeout, con.interrupt) if timeout is not None else None
         self._watchdog = watchdog
+        self._interrupt = interrupt = OnInterrupt(con.interrupt)
         try:
             cursor = con.cursor()
             self._cursor = cursor
@@ -152,12 +157,12 @@ class SQLiteConnection:
             first = [_to_batch(rows, schema, kinds, self.label) for rows in ahead]
         except sqlite3.Error as exc:
             self._finish()
-            raise self._error(exc, watchdog) from None
+            raise self._error(exc, watchdog, interrupt) from None
         except BaseException:
             self._finish()
             raise
         return pa.RecordBatchReader.from_batches(
-            schema, self._stream(first, batches, schema, kinds, watchdog))
+            schema, self._stream(first, batches, schema, kinds, watchdog, interrupt))
 
     def describe(self, table: str) -> list[str] | None:
         """Column names of ``table`` (``name`` or ``schema.name``), or None if it does not exist."""
@@ -191,7 +196,7 @@ class SQLiteConnection:
 
     def _stream(self, first: list[pa.RecordBatch], rest: Iterator[list[tuple[Any, ...]]],
                 schema: pa.Schema, kinds: Sequence[str | None],
-                watchdog: Watchdog | None) -> Iterator[pa.RecordBatch]:
+                watchdog: Watchdog | None, interrupt: OnInterrupt) -> Iterator[pa.RecordBatch]:
         import sqlite3
 
         try:
@@ -201,15 +206,19 @@ class SQLiteConnection:
                     raise sqlite3.OperationalError("interrupted")
                 yield _to_batch(rows, schema, kinds, self.label)
         except sqlite3.Error as exc:
-            raise self._error(exc, watchdog) from None
+            raise self._error(exc, watchdog, interrupt) from None
         finally:
             if watchdog is not None:
                 watchdog.stop()
+            interrupt.stop()
 
     def _finish(self) -> None:
         if self._watchdog is not None:
             self._watchdog.stop()
             self._watchdog = None
+        if self._interrupt is not None:
+            self._interrupt.stop()
+            self._interrupt = None
         cursor, self._cursor = self._cursor, None
         if cursor is not None:
             try:
@@ -217,7 +226,12 @@ class SQLiteConnection:
             except Exception:  # closing a cursor of a closed connection
                 pass
 
-    def _error(self, exc: BaseException, watchdog: Watchdog | None) -> ExecutionError:
+    def _error(self, exc: BaseException, watchdog: Watchdog | None,
+               interrupt: OnInterrupt | None = None) -> BaseException:
+        if interrupt is not None:
+            interrupt.stop()
+            if interrupt.fired:  # Ctrl-C: Python raises KeyboardInterrupt about now anyway
+                return KeyboardInterrupt()
         if watchdog is not None and watchdog.fired:
             return timed_out(watchdog.timeout, self.label)
         return ExecutionError(f"SQLite query failed on {self.label}: {_one_line(exc)}")

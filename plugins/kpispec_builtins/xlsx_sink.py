@@ -156,6 +156,25 @@ class XlsxWriter(TextSinkWriter):
         self._about()
         self._book.save(self.out.binary_stream)  # type: ignore[union-attr]
 
+    def abort(self) -> None:
+        """Discard the output and openpyxl's own temporary sheet files, quietly."""
+        for sheet in getattr(getattr(self, "_book", None), "worksheets", ()):
+            writer = getattr(sheet, "_writer", None)
+            if writer is None:
+                continue
+            stream = getattr(writer, "xf", None)
+            if stream is not None:
+                try:
+                    stream.close()  # a half-written sheet: its generator failed mid-write
+                except Exception:
+                    pass
+                writer.xf = None
+            try:
+                writer.cleanup()  # delete the sheet's temporary file
+            except Exception:
+                pass
+        super().abort()
+
     def _about(self) -> None:
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font

@@ -1,0 +1,1 @@
+"""Fault injection: hostile rewrites, killed connections, full disks, Ctrl-C, leaked secrets."""
