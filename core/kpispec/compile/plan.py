@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from kpispec.calendar import GRAIN_MONTHS, GRAINS, Calendar
+from kpispec.calendar import FISCAL_GRAINS, GRAIN_MONTHS, GRAINS, Calendar
 from kpispec.errors import CompileError, QueryError
 from kpispec.spec.model import NO_OFFSET, Measure, Metric, Model, Offset, Window
 from kpispec.spec.resolve import ResolveError, Resolver
@@ -129,7 +129,9 @@ class _Planner:
         # (model, placement, offset, baseline) -> {measure key -> (alias, Measure, filters, metric)}
         self.groups: dict[tuple[str, str, Offset, bool],
                           dict[Hashable, tuple[str, Measure, tuple[exp.Expr, ...], str]]] = {}
-        self.aliases: set[str] = set()
+        # A scan's columns: its period, its dimensions, then the aggregates (never the same name).
+        self.aliases: set[str] = {"period", "period_label"} | {
+            d.replace(".", "__") for d in query.dimensions}
 
     def _alias(self, wanted: str) -> str:
         alias = re.sub(r"\W", "_", wanted)
@@ -370,4 +372,26 @@ def build_plan(models: Mapping[str, Model], metrics: Mapping[str, Metric], query
         for key, tree in metrics[name].columns.items():
             outputs.append(Output(f"{name}__{key}", planner.expand(name, (), (), tree=tree),
                                   metrics[name], "column"))
+    _check_result_columns(query, outputs)
     return Plan(query, planner.scans(), tuple(outputs), models)
+
+
+def _check_result_columns(query: Query, outputs: Sequence[Output]) -> None:
+    """Every result column has its own name (sinks and Arrow tell columns apart by name)."""
+    seen: dict[str, str] = {"period": "the period column"}
+    if query.grain in FISCAL_GRAINS:
+        seen["period_label"] = "the period label column"
+    for dim in query.dimensions:
+        name = dim.replace(".", "__")
+        if name in seen:
+            raise QueryError(f"--by {dim}: the result would have two columns named {name!r} "
+                             f"(with {seen[name]})", hint="Query another dimension, or rename it")
+        seen[name] = f"dimension {dim!r}"
+    for out in outputs:
+        if out.name in seen:
+            raise QueryError(f"the result would have two columns named {out.name!r}: metric "
+                             f"{out.metric.name!r} and {seen[out.name]}",
+                             hint="Rename the metric" + (", or leave the dimension out of --by"
+                                                         if seen[out.name].startswith("dimension")
+                                                         else ""))
+        seen[out.name] = f"metric {out.metric.name!r}"
