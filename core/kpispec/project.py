@@ -226,9 +226,17 @@ class Project:
 
         >>> print(project.compile(["close_rate"], grain="quarter").sql)  # doctest: +SKIP
         """
-        query = self.query(metrics, **options)
-        return compile_query(self.models, self.metrics, query, dialect or self.settings.dialect,
-                             pretty=pretty)
+        try:
+            query = self.query(metrics, **options)
+            return compile_query(self.models, self.metrics, query,
+                                 dialect or self.settings.dialect, pretty=pretty)
+        except (OverflowError, ValueError) as exc:
+            if not isinstance(exc, OverflowError) and "out of range" not in str(exc):
+                raise
+            # A range, --as-of or relative date at the ends of the calendar (year 1 or 9999),
+            # moved past them by a time zone, a period start or a comparison.
+            raise QueryError(f"a date of this query falls outside the years 1 to 9999 ({exc})",
+                             hint="Query a range well inside the calendar") from None
 
     def execute(self, metrics: Sequence[str], *, source: str | None = None,
                 timeout: float | None = None,
