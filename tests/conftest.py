@@ -37,6 +37,18 @@ PACK_PLUGINS = "crm"
 
 
 @pytest.fixture(autouse=True)
+def _forget_registered_passwords() -> object:
+    """Passwords a test's sources registered for masking are forgotten after it: a test
+    connecting as ``u:secret@`` must not mask the word "secret" in later tests' messages."""
+    from kpispec import errors
+
+    before = set(errors._secrets)
+    yield
+    with errors._secrets_lock:
+        errors._secrets.intersection_update(before)
+
+
+@pytest.fixture(autouse=True)
 def _no_packs_by_default(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     from kpispec import plugins
 

@@ -56,6 +56,12 @@ SQLITE_DATE_WINDOWS = True
 AVOID_RENAMED_DATES = True
 
 
+#: test_dotted_quoted_identifier_in_bigquery: in BigQuery a backquoted `a.b` is a path (table
+#: a, column b); kpispec qualifies it to the model and DuckDB then fails ("Cannot extract field
+#: 'b' from expression deals") instead of validation refusing the unknown qualifier.
+AVOID_DOTTED_PHYSICAL = True
+
+
 def avoid_name(name: str) -> bool:
     """True for a name the generators leave out while the bugs above are open."""
     lowered = name.lower()
