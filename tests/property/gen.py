@@ -16,8 +16,12 @@ Two flavours:
   ``__x``), SQL functions and casts in snippets, joins in any direction,
   plugin metric types, nonsense query options. They are only compiled.
 
-:func:`mutations` then breaks valid text in small ways (wrong types, unknown
-fields, dangling references, token soup, random unicode, YAML tricks).
+Both kinds also take names from the catalog pack (``pack=True``: a project's
+model or metric overriding the CRM pack's). test_mutations.py then breaks valid
+projects in small ways, and test_snippets.py fills snippets with token soup.
+
+Draws go through :func:`pick`, :func:`chance` and :func:`ints` (strategies built
+once): building a fresh strategy per draw made generation ten times slower.
 """
 
 from __future__ import annotations
