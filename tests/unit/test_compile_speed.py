@@ -147,3 +147,34 @@ def test_pushed_join_filters_and_lifecycle_groups_give_plain_results(engine: str
     con.executemany("INSERT INTO customers VALUES (?, ?, ?)", _CUSTOMERS)
     got = [(str(r[0])[:10], r[1], r[2], r[3], r[4]) for r in con.execute(compiled.sql).fetchall()]
     assert got == _expected()
+
+
+def test_libyaml_path_reads_valid_files_with_the_same_marks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A valid file is read through libyaml alone, into the same values and marks as the
+    pure-Python loader gives; the pure-Python loader is only used when there is a problem."""
+    from kpispec.spec import loader
+
+    if loader._FastLoader is None:
+        pytest.skip("PyYAML was built without libyaml")
+    path = REPO / "specs/crm/metrics/marketing.yaml"
+    reference = loader._load_reference(path.read_text(), "m.yaml")
+
+    def no_reference(text: str, name: str) -> Any:
+        raise AssertionError("a valid file went to the pure-Python loader")
+
+    monkeypatch.setattr(loader, "_load_reference", no_reference)
+    fast = loader.load_yaml(path, "m.yaml")
+    assert fast == reference
+
+    def marks(a: Any, b: Any) -> None:
+        assert getattr(a, "mark", None) == getattr(b, "mark", None)
+        if isinstance(a, dict):
+            assert (a.key_marks, a.value_marks) == (b.key_marks, b.value_marks)
+            for k in a:
+                marks(a[k], b[k])
+        elif isinstance(a, list):
+            assert a.item_marks == b.item_marks
+            for x, y in zip(a, b):
+                marks(x, y)
+
+    marks(fast, reference)

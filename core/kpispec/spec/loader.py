@@ -558,28 +558,34 @@ def load_yaml(path: Path | str, display: str | None = None,
     if context is not None:
         text = render_template(text, name, context)
     if _FastLoader is not None and not _NON_PRINTABLE.search(text):
-        try:
-            return _compose_and_construct(_FastLoader(text, name))
-        except Exception:
-            pass
-    return _compose_and_construct(None, text, name)
+        ok, document = _load_fast(_FastLoader, text, name)
+        if ok:
+            return document
+    return _load_reference(text, name)
 
 
 #: What PyYAML's reader refuses; such a file is read by the pure-Python loader only.
 _NON_PRINTABLE = yaml.reader.Reader.NON_PRINTABLE
 
 
-def _compose_and_construct(fast: Any, text: str = "", name: str = "") -> Any:
-    """Compose, check and construct one document (``fast``: a libyaml loader, or None for
-    the pure-Python one on ``text``, which turns every problem into a located SpecError)."""
-    if fast is not None:
-        try:
-            node = fast.get_single_node()
-            if fast.too_big is not None:
-                raise ValueError("too big")
-            return None if node is None else fast.construct_document(node)
-        finally:
-            fast.dispose()
+def _load_fast(loader_class: type, text: str, name: str) -> tuple[bool, Any]:
+    """(True, the document) read through libyaml, or (False, None) on any problem at all:
+    the caller then reads the file with the pure-Python loader, whose message is reported."""
+    loader = loader_class(text, name)
+    try:
+        node = loader.get_single_node()
+        if loader.too_big is not None:
+            return False, None
+        return True, (None if node is None else loader.construct_document(node))
+    except Exception:  # any problem: the reference loader words it
+        return False, None
+    finally:
+        loader.dispose()
+
+
+def _load_reference(text: str, name: str) -> Any:
+    """Compose, check and construct one document with the pure-Python loader, turning
+    every problem into a located SpecError."""
     loader: _Loader | None = None
     try:
         loader = _Loader(text, name)
