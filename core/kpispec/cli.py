@@ -102,12 +102,10 @@ class _Group(click.Group):
         try:
             code = super().main(*args, **kwargs)
         except click.UsageError as exc:
-            _mask_click_message(exc)
-            exc.show()
+            _show_masked(exc)
             sys.exit(1)
         except click.ClickException as exc:
-            _mask_click_message(exc)
-            exc.show()
+            _show_masked(exc)
             sys.exit(exc.exit_code)
         except click.exceptions.Abort:  # Ctrl-C outside a command (loading plugins…)
             click.echo("error: interrupted", err=True)
@@ -141,10 +139,16 @@ def main(debug: bool, no_plugin: Sequence[str], no_cache: bool) -> None:
         reset()
 
 
-def _mask_click_message(exc: click.ClickException) -> None:
+def _show_masked(exc: click.ClickException) -> None:
+    """Print a click error (usage, option hint and message) with every known secret masked:
+    an option's value quoted back may hold a password."""
+    import io
+
     from kpispec.errors import mask_secrets
 
-    exc.message = mask_secrets(exc.message)
+    shown = io.StringIO()
+    exc.show(file=shown)
+    click.echo(mask_secrets(shown.getvalue()), err=True, nl=False)
 
 
 def _warn_plugins() -> None:

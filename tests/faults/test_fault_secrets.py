@@ -105,6 +105,16 @@ def test_malformed_source_urls(project: Path, url: str) -> None:
     assert_no_secret(result)
 
 
+def test_option_value_quoted_back_by_click(project: Path) -> None:
+    """click quotes a rejected option value in its usage error; a URL pasted into the
+    wrong option must not show its password there (click 8.5 made the message final,
+    so kpispec masks what click prints rather than the message)."""
+    result = cli("compile", "revenue", "-p", str(project), "--grain", f"postgresql://me:{SECRET}@db/crm")
+    assert result.exit_code == 1
+    assert "Invalid value for '--grain'" in result.stderr
+    assert_no_secret(result)
+
+
 def test_percent_encoded_password_with_at_sign(project: Path, pg_schema: str) -> None:
     """``p@ss`` written ``p%40ss``: neither spelling shows, and the host is not mistaken."""
     password = f"p@ss-{SECRET}"
