@@ -6,7 +6,10 @@ commit. Discarding (abort, or any failure) deletes the temporary file, so an
 existing target is never left half-written; a temporary file still there when
 the process exits (a second Ctrl-C during the clean-up, say) is deleted then.
 Standard output (target ``-``) is buffered and printed on commit, so an aborted
-run prints nothing.
+run prints nothing. A target that is not a regular file — a pipe, a terminal,
+``/dev/null``, ``/dev/stdout`` — is written through, never replaced
+(:mod:`kpispec_builtins._special_files`); a symlink to a file keeps being a
+symlink: the file it leads to is replaced.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ from collections.abc import Callable
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from kpispec.errors import ExecutionError, InternalError
+
+from kpispec_builtins._special_files import PassThroughFile, Target, locate_target
+from kpispec_builtins._special_files import reason as _reason
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -85,10 +91,13 @@ class AtomicFile:
             directory, or the temporary file cannot be created.
     """
 
-    def __init__(self, path: str, kind: str = "output", *, binary: bool = False) -> None:
+    def __init__(self, path: str, kind: str = "output", *, binary: bool = False,
+                 real: str | None = None) -> None:
         self.path = os.path.expanduser(path)
         self.kind = kind
-        directory = os.path.dirname(os.path.abspath(self.path))
+        #: The file replaced on commit: ``path`` with its symlinks resolved (they stay links).
+        self.real = real if real is not None else os.path.realpath(self.path)
+        directory = os.path.dirname(self.real)
         if not self.path:
             raise ExecutionError(f"no file name given for the {kind} output; "
                                  f"write e.g. out.{kind.lower()}, or - for standard output")
@@ -103,7 +112,7 @@ class AtomicFile:
             options: dict[str, Any] = {"mode": "wb"} if binary else {
                 "mode": "w", "encoding": "utf-8", "newline": ""}
             self._file: IO[Any] | None = tempfile.NamedTemporaryFile(  # noqa: SIM115
-                delete=False, dir=directory, prefix=f".{os.path.basename(self.path)}.",
+                delete=False, dir=directory, prefix=f".{os.path.basename(self.real)}.",
                 suffix=".tmp", **options)
         except OSError as exc:
             raise ExecutionError(f"cannot write {kind} to {path!r}: {_reason(exc)}") from None
@@ -137,17 +146,17 @@ class AtomicFile:
         try:
             file.flush()
             os.fsync(file.fileno())
-            os.chmod(self.temp_path, _target_mode(self.path))
+            os.chmod(self.temp_path, _target_mode(self.real))
             file.close()
             self._file = None
-            os.replace(self.temp_path, self.path)
+            os.replace(self.temp_path, self.real)
             with _pending_lock:
                 _pending.discard(self.temp_path)
         except OSError as exc:
             self.discard()
             raise ExecutionError(f"cannot write {self.kind} to {self.path!r}: {_reason(exc)}"
                                  ) from None
-        _fsync_directory(os.path.dirname(os.path.abspath(self.path)))
+        _fsync_directory(os.path.dirname(self.real))
 
     def discard(self) -> None:
         """Close and delete the temporary file; the target is untouched. Safe to repeat."""
@@ -210,34 +219,52 @@ class StdoutBuffer:
         return ExecutionError(f"cannot write {self.kind} to standard output: {_reason(exc)}")
 
 
-TextTarget = AtomicFile | StdoutBuffer
+TextTarget = AtomicFile | StdoutBuffer | PassThroughFile
 
 
 def open_text_target(target: str, scheme: str, *, stdout: TextIO | None = None,
                      kind: str = "output") -> TextTarget:
     """Open a sink target: ``-`` (after stripping ``scheme:``) is standard output, else a file.
 
+    ``/dev/stdout`` is standard output too; a pipe or a device is written through.
+
     Raises:
-        ExecutionError: the file's directory does not exist or is not writable.
+        ExecutionError: the file's directory does not exist or is not writable, or
+            the target is a special file kpispec does not write to (a block device).
     """
     path = strip_scheme(target, scheme)
     if path == STDOUT:
         return StdoutBuffer(stdout, kind)
-    return AtomicFile(path, kind)
+    where = _locate(path, kind)
+    if where.kind == "descriptor" and where.fd == 1:
+        return StdoutBuffer(stdout, kind)
+    if where.kind != "regular":
+        return PassThroughFile(path, where, kind, binary=False)
+    return AtomicFile(path, kind, real=where.path)
 
 
-def open_binary_target(target: str, scheme: str, *, kind: str, example: str) -> AtomicFile:
-    """Open a binary file target (after stripping ``scheme:``); standard output is refused.
+def open_binary_target(target: str, scheme: str, *, kind: str,
+                       example: str) -> AtomicFile | PassThroughFile:
+    """Open a binary file target (after stripping ``scheme:``); ``-`` is refused.
+
+    A pipe, a device or ``/dev/stdout`` named explicitly is written through.
 
     Raises:
-        ExecutionError: the target is ``-``, or the file's directory does not exist or
-            is not writable.
+        ExecutionError: the target is ``-``, a special file kpispec does not write
+            to, or the file's directory does not exist or is not writable.
     """
     path = strip_scheme(target, scheme)
     if path == STDOUT:
         raise ExecutionError(f"{kind} output cannot go to standard output: give a file name, "
                              f"e.g. --sink {example}")
-    return AtomicFile(path, kind, binary=True)
+    where = _locate(path, kind)
+    if where.kind != "regular":
+        return PassThroughFile(path, where, kind, binary=True)
+    return AtomicFile(path, kind, binary=True, real=where.path)
+
+
+def _locate(path: str, kind: str) -> Target:
+    return locate_target(os.path.expanduser(path), f"{kind} to {path!r}")
 
 
 class TextSinkWriter(ABC):
@@ -336,7 +363,3 @@ def _fsync_directory(directory: str) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc)
