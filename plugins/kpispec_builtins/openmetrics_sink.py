@@ -89,9 +89,16 @@ def label_name(column: str) -> str:
 def escape(text: str) -> str:
     r"""Text as a label value or HELP string: backslash, double quote and newline escaped.
 
+    The format has no escape for a carriage return, and a reader that splits
+    lines (Python's universal newlines, ``prometheus_client``) splits at one:
+    ``\r\n`` and a lone ``\r`` are line breaks, written as ``\n``.
+
     >>> escape('a "b"\\c\nd')
     'a \\"b\\"\\\\c\\nd'
+    >>> escape('a\rb\r\nc')
+    'a\\nb\\nc'
     """
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
