@@ -17,6 +17,14 @@ from typing import Any, TypeVar
 
 import click
 
+from kpispec._cli_options import (
+    metrics_argument,
+    path_argument,
+    path_option,
+    project_path,
+    query_options,
+    var_option,
+)
 from kpispec.errors import InternalError, KpispecError
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -182,74 +190,24 @@ def _project(path: str, variables: Sequence[str] = ()) -> Any:
     return project
 
 
-_path_option = click.option("--project", "-p", "path", default=".", show_default=True,
-                            type=click.Path(), help="Project directory or spec file.")
-_var_option = click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-                           help="Set a template variable (repeatable; overrides kpispec.yaml).")
-
-
-_GRAINS = ("day", "week", "month", "quarter", "year", "fiscal_quarter", "fiscal_year")
-_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-
-
-def _query_options(fn: F) -> F:
-    options = [
-        click.option("--by", "by", multiple=True, metavar="DIM",
-                     help="Group by a dimension (repeatable; joined ones as model.dim)."),
-        click.option("--grain", type=click.Choice(_GRAINS),
-                     help="Period grain (default: the metrics' grain, else month)."),
-        click.option("--from", "start", metavar="DATE",
-                     help="First day, inclusive: YYYY-MM-DD, or relative: today, '-12 months', "
-                          "start_of_quarter, 'start_of_month -1 month'."),
-        click.option("--to", "end", metavar="DATE",
-                     help="Last day, exclusive (same forms as --from)."),
-        click.option("--as-of", "as_of", metavar="DATE",
-                     help="The day relative --from/--to count from (default: today in the "
-                          "query's time zone)."),
-        click.option("--partial", type=click.Choice(["keep", "drop"]), default="keep",
-                     show_default=True,
-                     help="Periods the range covers only in part: keep them (and say so) or "
-                          "drop them."),
-        click.option("--where", metavar="EXPR",
-                     help="A filter over dimensions and columns, in the project dialect."),
-        click.option("--compare", type=click.Choice(["previous_period", "same_period_last_year"]),
-                     help="Add <metric>__compare, __change and __change_pct against this period."),
-        click.option("--baseline", metavar="START:END",
-                     help="Compare every period with the value over this range instead."),
-        click.option("--targets", is_flag=True,
-                     help="Add <metric>__target and <metric>__attainment for metrics with targets."),
-        click.option("--week-start", "week_start", type=click.Choice(_WEEKDAYS),
-                     help="First day of a week (default: the project's week_start)."),
-        click.option("--fiscal-year-start-month", "fiscal_year_start_month",
-                     type=click.IntRange(1, 12), metavar="1-12",
-                     help="Month fiscal years start in (default: the project's)."),
-        click.option("--fiscal-year-label", "fiscal_year_label", type=click.Choice(["end", "start"]),
-                     help="Name fiscal years by the year they end (default) or start in."),
-        click.option("--timezone", metavar="ZONE",
-                     help="IANA time zone periods are read in (default: the project's, else UTC)."),
-        _var_option,
-        _path_option,
-    ]
-    for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
 @main.command()
-@click.argument("path", default=".", type=click.Path())
+@path_argument
+@path_option
 @click.option("--source", "-s", metavar="URL",
               help="Also check every model's table and columns on this source's catalog.")
-@_var_option
+@var_option
 @handle_errors
-def validate(path: str, source: str | None, variables: Sequence[str]) -> None:
+def validate(path_arg: str | None, path: str, source: str | None,
+             variables: Sequence[str]) -> None:
     """Check a project: schema, names, references, joins and SQL snippets.
 
     Every problem is reported as file:line:col: path: message. With --source,
     the tables and columns the models name are looked up on that source too.
+    The project is -p PATH (or PATH), default the current directory.
     """
     from kpispec.errors import SpecErrors
 
-    project = _project(path, variables)
+    project = _project(project_path(path, path_arg), variables)
     if source:
         errors, warnings = project.check_source(source)
         for warning in warnings:
@@ -263,25 +221,53 @@ def validate(path: str, source: str | None, variables: Sequence[str]) -> None:
                f"in {len(project.files)} files{checked}")
 
 
+def _check_origin(project: Any, origin: str | None) -> None:
+    """Refuse a ``--origin`` no metric of the project can come from."""
+    known = {"project", *(m.origin for m in project.metrics.values())}
+    if origin is not None and origin not in known:
+        from kpispec.errors import QueryError
+        from kpispec.spec.schema import suggest
+
+        raise QueryError(f"--origin {origin!r}: no metric of this project comes from it",
+                         hint=suggest(origin, known) or f"Origins here: {', '.join(sorted(known))}")
+
+
 @main.command("list")
-@click.argument("path", default=".", type=click.Path())
+@path_argument
+@path_option
 @click.option("--lang", default="en", show_default=True, help="Label language (en, ro, pl, it, zh, ru…).")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@_var_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON instead of a table (with each metric's dimensions).")
+@click.option("--origin", "origin_only", metavar="NAME",
+              help="Only the metrics from NAME: 'project' (your own specs) or a pack (crm).")
+@var_option
 @handle_errors
-def list_(path: str, lang: str, as_json: bool, variables: Sequence[str]) -> None:
-    """List metrics with their type, label, models and origin."""
-    project = _project(path, variables)
+def list_(path_arg: str | None, path: str, lang: str, as_json: bool, origin_only: str | None,
+          variables: Sequence[str]) -> None:
+    """List metrics with their type, label, models and origin.
+
+    The project is -p PATH (or PATH), default the current directory.
+    """
+    from kpispec._dimensions import metric_dimensions, metric_models
+    from kpispec._i18n import check_lang
+
+    project = _project(project_path(path, path_arg), variables)
+    check_lang(lang, project)
+    _check_origin(project, origin_only)
     rows = []
     for name in sorted(project.metrics):
         m = project.metrics[name]
+        if origin_only is not None and m.origin != origin_only:
+            continue
         origin = m.origin
         if name in project.overrides:
             origin += f" (overrides {', '.join(project.overrides[name])})"
         rows.append({"name": name, "type": m.type, "label": m.label(lang),
-                     "models": ", ".join(_metric_models(project, name)), "origin": origin,
+                     "models": ", ".join(metric_models(project, name)), "origin": origin,
                      "description": m.description})
     if as_json:
+        for row in rows:
+            row["dimensions"] = [d.as_dict(lang) for d in metric_dimensions(project, row["name"])]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     from rich.console import Console
@@ -296,22 +282,29 @@ def list_(path: str, lang: str, as_json: bool, variables: Sequence[str]) -> None
     Console(soft_wrap=True).print(table)
 
 
-def _metric_models(project: Any, name: str, seen: set[str] | None = None) -> list[str]:
-    seen = seen if seen is not None else set()
-    if name in seen:
-        return []
-    seen.add(name)
-    metric = project.metrics[name]
-    found = list(metric.models)
-    for ref in metric.refs:
-        found += _metric_models(project, ref, seen)
-    return sorted(set(found))
+@main.command()
+@metrics_argument
+@click.option("--lang", default="en", show_default=True, help="Label language.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@path_option
+@var_option
+@handle_errors
+def dimensions(metrics: Sequence[str], lang: str, as_json: bool, path: str,
+               variables: Sequence[str]) -> None:
+    """List what each of METRICS can be grouped by (--by), and the model each comes from.
+
+    A joined model's dimension is written model.dim where the plain name is
+    ambiguous or not reached from every model the metric reads.
+    """
+    from kpispec._dimensions import print_dimensions
+
+    print_dimensions(_project(path, variables), list(metrics), lang=lang, as_json=as_json)
 
 
 @main.command("compile")
-@click.argument("metrics", nargs=-1)
+@metrics_argument
 @click.option("--dialect", "-d", help="SQL dialect to write (default: the project's dialect).")
-@_query_options
+@query_options
 @handle_errors
 def compile_(metrics: Sequence[str], dialect: str | None, path: str, variables: Sequence[str],
              **options: Any) -> None:
@@ -324,7 +317,7 @@ def compile_(metrics: Sequence[str], dialect: str | None, path: str, variables: 
 
 
 @main.command()
-@click.argument("metrics", nargs=-1)
+@metrics_argument
 @click.option("--all", "all_metrics", is_flag=True, help="Run every metric of the project.")
 @click.option("--source", "-s", metavar="URL",
               help="Where to run: duckdb:///file.duckdb (default: kpispec.yaml's source).")
@@ -341,7 +334,7 @@ def compile_(metrics: Sequence[str], dialect: str | None, path: str, variables: 
               help="Show compiling, the query and rows written on standard error (default: "
                    "only when it is a terminal).")
 @click.option("--timeout", type=float, metavar="SECONDS", help="Cancel the query after this long.")
-@_query_options
+@query_options
 @handle_errors
 def run(metrics: Sequence[str], all_metrics: bool, source: str | None, sinks: Sequence[str],
         lang: str, currency: str | None, progress: bool | None, timeout: float | None, path: str,

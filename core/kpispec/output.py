@@ -61,10 +61,16 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
         progress: show compiling, the query and rows written on standard error; None
             (the default) shows them only when standard error is a terminal.
         progress_console: a rich console to draw the progress on (tests).
+
+    Raises:
+        kpispec.errors.QueryError: ``lang`` is a language no label or report text has,
+            or a ``--sink`` no sink plugin handles.
     """
+    from kpispec._i18n import check_lang
     from kpispec._progress import RunProgress, wants_progress
     from kpispec.project import iter_batches
 
+    check_lang(lang, project)  # before the query runs, like a bad --sink
     resolved = [resolve_sink(s) for s in sinks]  # bad --sink fails before the query runs
     steps = RunProgress(wants_progress(progress), progress_console)
     steps.compiling(len(metrics))
