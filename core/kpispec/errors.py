@@ -40,7 +40,9 @@ __all__ = [
     "SpecErrors",
     "UnknownMetricError",
     "UnsupportedDialectFeature",
+    "is_credential_name",
     "mask_secrets",
+    "mask_url_parameters",
     "register_secret",
 ]
 
@@ -173,6 +175,17 @@ _SETTING_PASSWORD = re.compile(
     r"(?P<head>\b(?:password|passwd|pwd)\s*[=:]\s*)(?!(?:YES|NO)\))"  # MySQL's "(using password: NO)"
     r"(?:'(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^\s,;&)]+)",
     re.IGNORECASE)
+#: Names of settings, URL query parameters and environment variables that hold a
+#: credential: ``sslpassword``, ``MYSQL_PWD``, ``api_key``, ``auth_token``…
+_CREDENTIAL = r"pass|pwd|secret|token|credential|api_?key|private_?key|access_?key"
+_CREDENTIAL_NAME = re.compile(_CREDENTIAL, re.IGNORECASE)
+#: ``name=value`` where the name holds a credential (``?sslpassword=…&``, ``auth_token=…``),
+#: written without spaces as in a URL or a connection string (``token = 'x'`` in a SQL
+#: snippet stays readable).
+_SETTING_CREDENTIAL = re.compile(
+    rf"(?P<head>\b[\w.\-]*(?:{_CREDENTIAL})[\w.\-]*=)"
+    r"(?:'(?:[^'\\]|\\.)*'|\"[^\"]*\"|[^\s,;&)#'\"]+)",
+    re.IGNORECASE)
 #: Shorter secrets are hidden only where they stand as a password (URL, setting), not
 #: anywhere in a text, so that a message stays readable.
 MIN_SECRET_LENGTH = 3
@@ -192,6 +205,27 @@ def register_secret(value: str | None) -> None:
         _secrets.update({value, quote(value, safe=""), quote(value)})
 
 
+def is_credential_name(name: str) -> bool:
+    """Whether a setting or URL query parameter named ``name`` holds a credential.
+
+    >>> [is_credential_name(n) for n in ("sslpassword", "api_key", "sslmode", "schema")]
+    [True, True, False, False]
+    """
+    return _CREDENTIAL_NAME.search(name) is not None
+
+
+def mask_url_parameters(url: str) -> str:
+    """``url`` with the value of every credential-named query parameter replaced by ``***``.
+
+    >>> mask_url_parameters("postgresql://db/crm?sslpassword=k3y&sslmode=require")
+    'postgresql://db/crm?sslpassword=***&sslmode=require'
+    """
+    head, mark, query = url.partition("?")
+    if not mark:
+        return url
+    return head + mark + _SETTING_CREDENTIAL.sub(lambda m: f"{m.group('head')}***", query)
+
+
 def mask_secrets(text: str) -> str:
     """``text`` with every password replaced by ``***``.
 
@@ -199,11 +233,14 @@ def mask_secrets(text: str) -> str:
     'cannot connect to postgresql://me:***@db:5432/crm'
     >>> mask_secrets("connection string: host=db password='x y' user=me")
     'connection string: host=db password=*** user=me'
+    >>> mask_secrets("postgresql://db/crm?sslpassword=k3y&sslmode=require")
+    'postgresql://db/crm?sslpassword=***&sslmode=require'
     """
     if not text:
         return text
     text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
     text = _SETTING_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
+    text = _SETTING_CREDENTIAL.sub(lambda m: f"{m.group('head')}***", text)
     with _secrets_lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:

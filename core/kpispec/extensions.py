@@ -157,15 +157,18 @@ class SourceURL:
     query: Mapping[str, str] = field(default_factory=dict)
 
     def __str__(self) -> str:
+        from kpispec.errors import mask_url_parameters  # errors imports nothing of ours
+
         if self.password is None:
-            return self.raw
+            return mask_url_parameters(self.raw)  # ?sslpassword=…
         # Mask what the URL says, as written (it may be percent-encoded).
         scheme, sep, rest = self.raw.partition("://")
         authority, slash, path = rest.partition("/")
         # The last @ of the authority ends the user info: a password may hold an unencoded @.
         userinfo, at, host = authority.rpartition("@")
         user = userinfo.split(":", 1)[0]
-        return f"{scheme}{sep}{user}:***{at}{host}{slash}{path}" if at else self.raw
+        masked = f"{scheme}{sep}{user}:***{at}{host}{slash}{path}" if at else self.raw
+        return mask_url_parameters(masked)
 
 
 class Connection(Protocol):

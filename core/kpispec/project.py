@@ -62,7 +62,7 @@ def parse_source_url(text: str) -> SourceURL:
     >>> str(parse_source_url("postgresql://me:secret@db:5432/crm"))
     'postgresql://me:***@db:5432/crm'
     """
-    from kpispec.errors import mask_secrets, register_secret
+    from kpispec.errors import is_credential_name, mask_secrets, register_secret
 
     if "://" not in text:
         raise QueryError(f"--source {mask_secrets(text)!r} is not a URL",
@@ -77,6 +77,9 @@ def parse_source_url(text: str) -> SourceURL:
     if parts.password:
         register_secret(unquote(parts.password))
         register_secret(parts.password)
+    for name, value in parse_qsl(parts.query):  # ?sslpassword=…: masked wherever it shows
+        if is_credential_name(name):
+            register_secret(value)
     try:
         host, port = parts.hostname, parts.port
     except ValueError:

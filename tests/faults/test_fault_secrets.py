@@ -180,3 +180,20 @@ def test_progress_hears_the_masked_url(project: Path, pg_schema: str) -> None:
         connection.close()
     assert [name for name, _ in steps] == ["compiled", "querying"]
     assert steps[1][1] == url.replace(password.replace("@", "%40"), "***")
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql://postgres@127.0.0.1:5432/test?sslpassword={SECRET}&nope=1",
+    f"mysql://root@127.0.0.1:3306/test?ssl_password={SECRET}&nope=1",
+    f"duckdb:///w.duckdb?api_key={SECRET}",
+    f"sqlite:///w.db?secret_token={SECRET}",
+])
+def test_credential_named_query_parameters(project: Path, url: str) -> None:
+    """Issue 23: ``?sslpassword=…`` was printed as written in the "unknown query parameter"
+    message. Every parameter whose name holds a credential is masked, by name."""
+    result = cli("run", "revenue", "-p", str(project), "--source", url, *support.RANGE)
+    assert result.exit_code == 2, result.output
+    assert_no_secret(result)
+    assert "unknown query parameter" in result.stderr
+    name = url.split("?")[1].split("=")[0]
+    assert f"?{name}=***" in result.stderr
