@@ -289,8 +289,11 @@ class _Postgres(_Engine):
                         name, sql.Identifier(column),
                         sql.SQL(sql_type(field.type, "postgres").sql("postgres"))))
                 con.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(name))
+                # A statement with parameters goes through psycopg's placeholder parser, which
+                # knows no quoting: a '%' in the name is doubled ('#s.%s%s' is a table name).
                 con.execute(sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
-                    name, sql.Identifier("period")), [periods])
+                    sql.Identifier(*(part.replace("%", "%%") for part in names)),
+                    sql.Identifier("period")), [periods])
                 with con.cursor() as cursor, cursor.copy(sql.SQL("COPY {} ({}) FROM STDIN").format(
                         name, sql.SQL(", ").join(map(sql.Identifier, data.column_names)))) as copy:
                     for row in _rows(data):
