@@ -109,9 +109,6 @@ def test_result_columns_are_unique(tmp_path: Path) -> None:
         project.compile(["revenue2"], by=["revenue2"], start="2024-01-01", end="2024-03-01")
 
 
-@pytest.mark.xfail(strict=True, reason="a table named like a CTE kpispec writes is shadowed by "
-                   "the CTE: 'periods' with a windowed measure joins the period spine instead "
-                   "of the table ('Values list \"m\" does not have a column named \"ts\"')")
 def test_table_named_periods_is_shadowed_by_the_spine(tmp_path: Path) -> None:
     project = _project(tmp_path, """
         models:
@@ -126,8 +123,6 @@ def test_table_named_periods_is_shadowed_by_the_spine(tmp_path: Path) -> None:
     _must(lambda: con.execute(compiled.sql).fetchall())
 
 
-@pytest.mark.xfail(strict=True, reason="a table named like a scan CTE ('<model>_by_<time>') is "
-                   "shadowed by it once a comparison adds a second scan")
 def test_table_named_like_an_internal_cte(tmp_path: Path) -> None:
     project = _one_model(tmp_path, model="m1", table="m1_by_ts")
     compiled = project.compile(["revenue"], compare="previous_period", start="2024-01-01",
@@ -159,10 +154,6 @@ def test_quoted_metric_name_in_derived_expr(tmp_path: Path) -> None:
     assert "double_sales" in project.metrics
 
 
-@pytest.mark.xfail(strict=True, reason="a model named 'values' is written unquoted; with a time "
-                   "zone the DuckDB SQL has '(values.ts AT TIME ZONE ...' which sqlglot - and so "
-                   "kpispec's own pre-execution guard - cannot parse: `kpispec run` fails with "
-                   "'refusing to run a query that does not parse as duckdb'")
 def test_model_named_values_with_a_time_zone(tmp_path: Path) -> None:
     project = _project(tmp_path, """
         models:
@@ -176,11 +167,6 @@ def test_model_named_values_with_a_time_zone(tmp_path: Path) -> None:
     _must(lambda: check_single_select(compiled.sql, "duckdb"))
 
 
-@pytest.mark.xfail(strict=True, reason="a model named like a SQL keyword (drop, between, insert, "
-                   "alter, regexp, xor, rollback…) is written unquoted as a table alias "
-                   "('FROM t1 AS drop'); DuckDB runs it, but sqlglot cannot parse it, so "
-                   "kpispec's own pre-execution guard refuses the query: `kpispec run` always "
-                   "fails with 'refusing to run a query that does not parse as duckdb'")
 @pytest.mark.parametrize("word", ["drop", "between", "insert", "regexp"])
 def test_model_named_like_a_keyword_cannot_run(tmp_path: Path, word: str) -> None:
     project = _project(tmp_path, f"""
@@ -195,11 +181,6 @@ def test_model_named_like_a_keyword_cannot_run(tmp_path: Path, word: str) -> Non
     _must(lambda: check_single_select(compiled.sql, "duckdb"))
 
 
-@pytest.mark.xfail(strict=True, reason="identifiers reserved in the target dialect are written "
-                   "unquoted, so the SQL does not parse back there: a model 'fetch' on "
-                   "trino/redshift, 'returning' on bigquery/mysql, 'values' on spark/oracle, "
-                   "'qualify'/'any' on mysql, 'lateral'/'variadic' on redshift, 'grant'/'all' on "
-                   "trino")
 @pytest.mark.parametrize(("word", "dialect"), [
     ("fetch", "trino"), ("returning", "bigquery"), ("values", "spark"), ("qualify", "mysql"),
     ("lateral", "redshift"), ("grant", "trino"),
@@ -211,9 +192,6 @@ def test_reserved_word_identifiers_are_quoted(tmp_path: Path, word: str, dialect
     assert _parses_as_one_select(compiled.sql, dialect), compiled.sql
 
 
-@pytest.mark.xfail(strict=True, reason="SQLite cannot address a derived-table column aliased "
-                   "\"true\" or \"false\" (cte.\"true\" is 'no such column'), and kpispec aliases "
-                   "each metric's value by the metric's name: a metric named 'true' fails on SQLite")
 def test_metric_named_true_on_sqlite(tmp_path: Path) -> None:
     import sqlite3
 
@@ -381,11 +359,6 @@ def test_inherited_join_error_points_at_the_inherited_join(tmp_path: Path,
 # ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="names kpispec derives for CTEs and columns "
-                   "('<model>_by_<time>_1_month_earlier', '<metric>__change_pct') grow past "
-                   "PostgreSQL's 63 bytes and collide once cut: PostgreSQL refuses the query "
-                   "with 'WITH query name \"customer_subscription_..._by_ha\" specified more "
-                   "than once' (checked on a server); MySQL refuses CTE names over 64")
 def test_long_names_collide_on_postgres(tmp_path: Path) -> None:
     from .test_compile import identifier_problems
 
@@ -433,10 +406,6 @@ def test_date_column_with_expr_is_not_converted(tmp_path: Path) -> None:
     assert rows == [("2024-05-22", 0), ("2024-05-23", 1)], rows
 
 
-@pytest.mark.xfail(strict=True, reason="SQLite reserves UPDATE, DELETE and ESCAPE, and kpispec "
-                   "writes a model of that name unquoted as a table alias: SQLite fails with "
-                   "'near \"update\": syntax error' (sqlglot parses it, so nothing catches it "
-                   "before the engine)")
 @pytest.mark.parametrize("word", ["update", "delete", "escape"])
 def test_model_named_like_a_sqlite_keyword(tmp_path: Path, word: str) -> None:
     import sqlite3

@@ -7,8 +7,8 @@ import importlib
 
 import pytest
 
-MODULES = ["kpispec.compile.dialects", "kpispec.compile.guard", "kpispec.spec.loader", "kpispec.spec.snippets",
-           "kpispec.project"]
+MODULES = ["kpispec.compile.dialects", "kpispec.compile.guard", "kpispec.compile.naming",
+           "kpispec.spec.loader", "kpispec.spec.snippets", "kpispec.project"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -21,6 +21,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from kpispec.compile import dialects
+from kpispec.compile.naming import check_lengths
 from kpispec.compile.plan import Plan, Query, build_plan
 from kpispec.compile.to_sql import build_select, target_applies
 from kpispec.errors import CompileError, PluginError, QueryError, UnsupportedDialectFeature
@@ -89,17 +90,21 @@ def _reserved(dialect: str) -> frozenset[str]:
     Only reserved words are quoted: quoting a lower-case name changes its meaning
     on engines that fold unquoted names to upper case (Snowflake, Oracle).
     """
+    from kpispec.compile._reserved_words import PARSER_KEYWORDS, STANDARD_RESERVED
+
     words = getattr(sqlglot.Dialect.get_or_raise(dialects.sqlglot_dialect(dialect)).generator_class,
-                    "RESERVED_KEYWORDS", None)
-    if not words:
-        from kpispec.compile._reserved_words import STANDARD_RESERVED
-
-        words = STANDARD_RESERVED
-    return frozenset(w.lower() for w in words) | _EXTRA_RESERVED.get(dialect, frozenset())
+                    "RESERVED_KEYWORDS", None) or STANDARD_RESERVED
+    return (frozenset(w.lower() for w in words) | _EXTRA_RESERVED.get(dialect, frozenset())
+            | PARSER_KEYWORDS.get(dialect, frozenset()))
 
 
-#: Reserved words sqlglot does not list for a dialect (from each engine's documentation).
+#: Reserved words sqlglot does not list for a dialect (from each engine's documentation;
+#: SQLite's: its keywords it refuses as a table alias, CTE name or column alias).
 _EXTRA_RESERVED: dict[str, frozenset[str]] = {
+    "sqlite": frozenset({
+        "add", "alter", "autoincrement", "between", "commit", "delete", "drop", "escape",
+        "exists", "index", "insert", "nothing", "raise", "recursive", "set", "transaction",
+        "update", "values"}),
     "oracle": frozenset({
         "access", "audit", "cluster", "comment", "compress", "date", "exclusive", "file",
         "identified", "immediate", "increment", "index", "initial", "level", "lock", "long",
@@ -174,6 +179,7 @@ def _compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], q
     tree: exp.Expr = build_select(plan, dialect)
     assert isinstance(tree, exp.Select)
     columns = tuple(e.alias_or_name for e in tree.expressions)
+    check_lengths(columns, dialect)
     if modify:
         tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
                                                    query.start, query.end, dialect, query.calendar,

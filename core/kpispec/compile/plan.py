@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from kpispec.calendar import FISCAL_GRAINS, GRAIN_MONTHS, GRAINS, Calendar
+from kpispec.compile.naming import internal
 from kpispec.errors import CompileError, QueryError
 from kpispec.spec.model import NO_OFFSET, Measure, Metric, Model, Offset, Window
 from kpispec.spec.resolve import ResolveError, Resolver
@@ -56,6 +57,11 @@ class Aggregate:
     p: float | None = None
     additive: bool = True
     metric: str = ""  # the metric that first asked for this measure (for messages)
+
+    @property
+    def column(self) -> str:
+        """The scan column holding it (a placeholder: see :mod:`kpispec.compile.naming`)."""
+        return internal(self.alias, "aggregate")
 
 
 @dataclass(frozen=True)
@@ -189,8 +195,8 @@ class _Planner:
                 wanted += "__baseline"
             group[key] = (self._alias(wanted), measure, filters, metric)
         alias = group[key][0]
-        ref: exp.Expr = exp.column(alias, table=_scan_name(measure.model, measure.placement, offset,
-                                                           baseline))
+        scan = _scan_name(measure.model, measure.placement, offset, baseline)
+        ref: exp.Expr = exp.column(internal(alias, "aggregate"), table=scan)
         if measure.additive:
             ref = exp.func("COALESCE", ref, exp.Literal.number(0))
             if baseline and not measure.at and measure.window is None:
@@ -235,7 +241,7 @@ class _Planner:
                 for j in resolved.joins:
                     if j not in joins:
                         joins.append(j)
-                dims.append((dim.replace(".", "__"), resolved.expr))
+                dims.append((internal(dim.replace(".", "__"), "dimension"), resolved.expr))
             # Conditions per measure: the measure's filter and the metric filters above it.
             conditions = []
             for alias, measure, filters, _ in measures.values():
@@ -280,7 +286,7 @@ class _Planner:
 def _scan_name(model: str, placement: str, offset: Offset = NO_OFFSET, baseline: bool = False) -> str:
     name = f"{model}_at_{placement[1:]}" if placement.startswith("@") else f"{model}_by_{placement}"
     name += "_" + str(offset).replace(" ", "_") + "_earlier" if offset else ""
-    return name + ("_baseline" if baseline else "")
+    return internal(name + ("_baseline" if baseline else ""))
 
 
 def _check_to_date(metric: str, to_date: str, grain: str, calendar: Calendar) -> None:

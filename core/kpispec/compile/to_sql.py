@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from kpispec.calendar import FISCAL_GRAINS, Calendar, add_months
 from kpispec.compile import dialects
+from kpispec.compile.naming import finalize, internal, public
 from kpispec.compile.plan import Aggregate, Plan, Scan
 from kpispec.extensions import AddDays, LocalTime, PeriodStart, RowExists
 from kpispec.spec.model import Model, Offset, Window
@@ -28,6 +29,9 @@ __all__ = ["build_select", "period_count", "period_start"]
 
 PERIOD = "period"
 PERIOD_LABEL = "period_label"
+# kpispec's own relations: placeholders until naming.finalize names them (never like a table).
+_PERIODS, _DIGITS, _NUMBERS, _BOUNDS, _SCANNED, _KEYS, _LIFECYCLE = (internal(name) for name in (
+    "periods", "digits", "numbers", "bounds", "scanned", "dimension_keys", "lifecycle"))
 #: A bounded range of at most this many periods lists them literally instead of
 #: generating them from a digits × digits… number table.
 LITERAL_SPINE_MAX = 24
@@ -240,7 +244,7 @@ def _select_list(scan: Scan, period: exp.Expr | None, dialect: str) -> exp.Selec
     for name, expr in scan.dimensions:
         select.append("expressions", _as(expr.copy(), name))
     for a in scan.aggregates:
-        select.append("expressions", _as(_aggregate(a, dialect), a.alias))
+        select.append("expressions", _as(_aggregate(a, dialect), a.column))
     return select
 
 
@@ -323,7 +327,7 @@ def _pushed_filter(scan: Scan, model: str) -> exp.Expr | None:
 
 def _evaluated_period(scan: Scan, plan: Plan, dialect: str) -> exp.Expr:
     """The spine period a scan over the spine computes its value at (earlier at an offset)."""
-    period = exp.column(PERIOD, table="periods")
+    period = exp.column(PERIOD, table=_PERIODS)
     if scan.shift:
         return dialects.add_periods(period, exp.Literal.number(-scan.shift), plan.query.grain, dialect)
     return period
@@ -373,8 +377,8 @@ def _at_scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     else:
         following = dialects.add_periods(evaluated, exp.Literal.number(1), plan.query.grain, dialect)
         moment = dialects.instant(following, dialect)
-    period = exp.column(PERIOD, table="periods")
-    select = _select_list(scan, period.copy(), dialect).from_(_table("periods"), copy=False)
+    period = exp.column(PERIOD, table=_PERIODS)
+    select = _select_list(scan, period.copy(), dialect).from_(_table(_PERIODS), copy=False)
     select = _join(select, _relation(model), _alive(scan, moment, plan, dialect), how="INNER")
     select = _joins(select, scan, plan)
     if scan.where:
@@ -408,26 +412,26 @@ def _at_scan_by_lifecycle_periods(scan: Scan, plan: Plan, dialect: str) -> exp.S
     for role, name in columns:
         local = _local(exp.column(name, table=model.name), plan, dialect)
         bucket = _period_of(local, plan, dialect)
-        inner.append("expressions", _as(bucket, f"{role}_period"))
+        inner.append("expressions", _as(bucket, internal(f"{role}_period")))
         group.append(bucket.copy())
         if scan.at == "period_start":
             on_boundary = exp.Case(ifs=[exp.If(this=exp.LTE(this=local.copy(), expression=dialects.instant(
                 bucket.copy(), dialect)), true=exp.Literal.number(1))], default=exp.Literal.number(0))
-            inner.append("expressions", _as(on_boundary, f"{role}_exact"))
+            inner.append("expressions", _as(on_boundary, internal(f"{role}_exact")))
             group.append(on_boundary.copy())
     for name, expr in scan.dimensions:
         inner.append("expressions", _as(expr.copy(), name))
         group.append(expr.copy())
     for a in scan.aggregates:
-        inner.append("expressions", _as(_aggregate(a, dialect), a.alias))
+        inner.append("expressions", _as(_aggregate(a, dialect), a.column))
     inner = inner.from_(_relation(model), copy=False)
     inner = _joins(inner, scan, plan)
     if scan.where:
         inner = inner.where(_and_all([_wrap(c.copy()) for c in scan.where]), copy=False)
     inner = inner.group_by(*group, copy=False)
 
-    def col(name: str) -> exp.Column:
-        return exp.column(name, table="lifecycle")
+    def col(name: str) -> exp.Column:  # a placeholder, or a role's column (start_period…)
+        return exp.column(name if public(name) != name else internal(name), table=_LIFECYCLE)
 
     evaluated = _evaluated_period(scan, plan, dialect)
     one = exp.Literal.number(1)
@@ -449,17 +453,17 @@ def _at_scan_by_lifecycle_periods(scan: Scan, plan: Plan, dialect: str) -> exp.S
     if end_col:
         alive = exp.And(this=alive, expression=exp.paren(exp.Or(
             this=exp.Is(this=col("end_period"), expression=exp.Null()), expression=ended_after)))
-    period = exp.column(PERIOD, table="periods")
+    period = exp.column(PERIOD, table=_PERIODS)
     outer = exp.Select(expressions=[_as(period.copy(), PERIOD)])
     for name, _ in scan.dimensions:
         outer.append("expressions", _as(col(name), name))
     for a in scan.aggregates:
-        combined: exp.Expr = _COMBINE[a.agg](this=col(a.alias))
+        combined: exp.Expr = _COMBINE[a.agg](this=col(a.column))
         if a.agg == "count":  # a count, not the wider type a SUM of counts has
             combined = exp.cast(combined, exp.DataType.Type.BIGINT)
-        outer.append("expressions", _as(combined, a.alias))
-    outer = outer.from_(_table("periods"), copy=False)
-    lifecycle = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier("lifecycle")))
+        outer.append("expressions", _as(combined, a.column))
+    outer = outer.from_(_table(_PERIODS), copy=False)
+    lifecycle = exp.Subquery(this=inner, alias=exp.TableAlias(this=exp.to_identifier(_LIFECYCLE)))
     outer = _join(outer, lifecycle, alive, how="INNER")
     return outer.group_by(period.copy(), *[col(name) for name, _ in scan.dimensions], copy=False)
 
@@ -478,8 +482,8 @@ def _window_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     if lower is not None:
         within = exp.And(this=exp.GTE(this=time.copy(), expression=dialects.instant(lower, dialect)),
                          expression=within)
-    period = exp.column(PERIOD, table="periods")
-    select = _select_list(scan, period.copy(), dialect).from_(_table("periods"), copy=False)
+    period = exp.column(PERIOD, table=_PERIODS)
+    select = _select_list(scan, period.copy(), dialect).from_(_table(_PERIODS), copy=False)
     select = _join(select, _relation(model), within, how="INNER")
     select = _joins(select, scan, plan)
     # Rows after --to never count (a partial last period ends there); rows before the
@@ -582,27 +586,27 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
     if first_lit and q.end:
         count = period_count(first_lit, q.end, grain, calendar)
         if count <= LITERAL_SPINE_MAX:
-            return [("periods", _literal_periods(calendar.periods(first_lit, q.end, grain), dialect))]
+            return [(_PERIODS, _literal_periods(calendar.periods(first_lit, q.end, grain), dialect))]
         digits = max(1, len(str(max(count - 1, 0))))
     else:
         count = None
         digits = 5 if grain == "day" else 4
     rows = [dialects.select_constant(exp.Literal.number(i), "d", dialect) for i in range(10)]
-    ctes.append(("digits", _union(rows)))
+    ctes.append((_DIGITS, _union(rows)))
     names = ["ones", "tens", "hundreds", "thousands", "ten_thousands"][:digits]
     n: exp.Expr = exp.column("d", table=names[0])
     for i, name in enumerate(names[1:], start=1):
         n = exp.Add(this=n, expression=exp.Mul(this=exp.Literal.number(10 ** i),
                                                expression=exp.column("d", table=name)))
-    numbers = exp.Select(expressions=[_as(n, "n")]).from_(_aliased_table("digits", names[0]), copy=False)
+    numbers = exp.Select(expressions=[_as(n, "n")]).from_(_aliased_table(_DIGITS, names[0]), copy=False)
     for name in names[1:]:
-        numbers = _join(numbers, _aliased_table("digits", name), how="CROSS")
-    ctes.append(("numbers", numbers))
-    nref = exp.column("n", table="numbers")
+        numbers = _join(numbers, _aliased_table(_DIGITS, name), how="CROSS")
+    ctes.append((_NUMBERS, numbers))
+    nref = exp.column("n", table=_NUMBERS)
     if count is not None and first_lit is not None:
         first: exp.Expr = dialects.date_literal(first_lit, dialect)
         period = dialects.add_periods(first, nref, grain, dialect)
-        periods = (exp.Select(expressions=[_as(period, PERIOD)]).from_(_table("numbers"), copy=False)
+        periods = (exp.Select(expressions=[_as(period, PERIOD)]).from_(_table(_NUMBERS), copy=False)
                    .where(exp.LT(this=nref.copy(), expression=exp.Literal.number(count)), copy=False))
     else:
         all_periods: exp.Expr | None = None
@@ -610,20 +614,20 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
             all_periods = part if all_periods is None else exp.Union(this=all_periods, expression=part,
                                                                      distinct=False)
         assert all_periods is not None
-        sub = exp.Subquery(this=all_periods, alias=exp.TableAlias(this=exp.to_identifier("scanned")))
+        sub = exp.Subquery(this=all_periods, alias=exp.TableAlias(this=exp.to_identifier(_SCANNED)))
         first_expr = (dialects.date_literal(first_lit, dialect) if first_lit
                       else exp.Min(this=exp.column(PERIOD)))
         last_expr = (dialects.date_literal(last_lit, dialect) if last_lit
                      else exp.Max(this=exp.column(PERIOD)))
         bounds = exp.Select(expressions=[_as(first_expr, "first_period"),
                                          _as(last_expr, "last_period")]).from_(sub, copy=False)
-        ctes.append(("bounds", bounds))
-        period = dialects.add_periods(exp.column("first_period", table="bounds"), nref, grain, dialect)
-        periods = _join(exp.Select(expressions=[_as(period, PERIOD)]).from_(_table("bounds"), copy=False),
-                        _table("numbers"), how="CROSS")
+        ctes.append((_BOUNDS, bounds))
+        period = dialects.add_periods(exp.column("first_period", table=_BOUNDS), nref, grain, dialect)
+        periods = _join(exp.Select(expressions=[_as(period, PERIOD)]).from_(_table(_BOUNDS), copy=False),
+                        _table(_NUMBERS), how="CROSS")
         periods = periods.where(exp.LTE(this=period.copy(),
-                                        expression=exp.column("last_period", table="bounds")), copy=False)
-    ctes.append(("periods", periods))
+                                        expression=exp.column("last_period", table=_BOUNDS)), copy=False)
+    ctes.append((_PERIODS, periods))
     return ctes
 
 
@@ -640,7 +644,7 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
     ctes += [(s.name, _scan_select(s, plan, dialect)) for s in plan.scans if s.over_spine]
     dims = [name for name, _ in plan.scans[0].dimensions] if plan.scans else []
     by_period = [s for s in plan.scans if s.baseline is None]
-    key_table = "periods"
+    key_table = _PERIODS
     if dims and by_period:
         keys: exp.Expr | None = None
         for scan in by_period:
@@ -648,25 +652,25 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
                 _table(scan.name), copy=False)
             keys = part if keys is None else exp.Union(this=keys, expression=part, distinct=True)
         assert keys is not None
-        ctes.append(("dimension_keys", keys))
-        key_table = "dimension_keys"
+        ctes.append((_KEYS, keys))
+        key_table = _KEYS
     # Every result column is aliased: some engines (ClickHouse) would otherwise name a
     # qualified column "periods.period".
-    period_ref = exp.column(PERIOD, table="periods")
+    period_ref = exp.column(PERIOD, table=_PERIODS)
     select = exp.Select(expressions=[_as(period_ref.copy(), PERIOD)])
     q = plan.query
     if q.grain in FISCAL_GRAINS:
         label = dialects.fiscal_label(period_ref.copy(), q.grain, q.calendar, dialect)
         select.append("expressions", _as(label, PERIOD_LABEL))
     for d in dims:
-        select.append("expressions", _as(exp.column(d, table=key_table), d))
+        select.append("expressions", _as(exp.column(d, table=key_table), public(d)))
     for out in plan.outputs:
         tree = out.expr
         if out.kind in ("target", "attainment"):
             target, attainment = _target_columns(out.metric.name, out.expr, plan, dialect)
             tree = target if out.kind == "target" else attainment
         select.append("expressions", _as(_safe_division(tree), out.name))
-    select = select.from_(_table("periods"), copy=False)
+    select = select.from_(_table(_PERIODS), copy=False)
     if dims and by_period:
         select = _join(select, _table(key_table), exp.EQ(this=exp.column(PERIOD, table=key_table),
                                                          expression=period_ref.copy()))
@@ -687,6 +691,7 @@ def build_select(plan: Plan, dialect: str) -> exp.Select:
             exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))) for name, body in ctes]))
     spelled = select.transform(lambda node: _metric_type_nodes(node, plan, dialect), copy=False)
     assert isinstance(spelled, exp.Select)
+    finalize(spelled, plan.models)
     return dialects.query_settings(spelled, dialect)
 
 
@@ -714,7 +719,7 @@ def _target_columns(name: str, value: exp.Expr, plan: Plan, dialect: str
     default: exp.Expr = exp.Literal.number(constant) if constant is not None else exp.Null()
     target: exp.Expr = default
     if periods:
-        period = exp.column(PERIOD, table="periods")
+        period = exp.column(PERIOD, table=_PERIODS)
         target = exp.Case(ifs=[exp.If(this=exp.EQ(this=period.copy(),
                                                   expression=dialects.date_literal(day, dialect)),
                                       true=exp.Literal.number(v))
