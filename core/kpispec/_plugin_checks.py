@@ -138,6 +138,16 @@ def _validate_fields(item: Any) -> Any:
     return item
 
 
+def pack_dialect(pack: str, dialect: Any) -> str:
+    """The sqlglot dialect a pack's snippets are written in, checked."""
+    from kpispec.compile.dialects import DIALECTS, dialect_name
+
+    if not isinstance(dialect, str) or dialect_name(dialect) not in DIALECTS:
+        raise Malformed(f"registered the pack {pack!r} with dialect={dialect!r}, which kpispec "
+                         f"does not read (it reads {', '.join(DIALECTS)})")
+    return dialect_name(dialect)
+
+
 def guarded_check(rule: LintRule, plugin: str) -> Callable[[Any], Iterator[SpecError]]:
     """``rule.check`` whose crash or malformed finding becomes a finding naming the plugin."""
     check = rule.check

@@ -79,16 +79,19 @@ def register_sinks(register: Callable[..., None]) -> None:
 
 @hookspec
 def register_spec_paths(register: Callable[..., None]) -> None:
-    """Contribute directories of YAML specs (metric packs) that join every project.
+    """Contribute directories of YAML specs (metric packs).
 
-    Called when a project is loaded.
+    Called when a project is loaded. In a directory with no spec files of its own the
+    installed packs are the project; a project with its own specs includes a pack only
+    when ``kpispec.yaml`` lists it (``packs: [name]``).
 
-    :param register: call ``register(path, name=None)`` with a directory; every
-        ``*.yaml`` file below it is loaded before the project's own files, and a
-        project model or metric of the same name overrides the pack's. ``name``
-        (default: the plugin's name) is what ``kpispec.yaml``'s ``packs:`` uses to
-        switch the pack off. A path that is not a directory is reported (ship the
-        YAML files as package data).
+    :param register: call ``register(path, name=None, dialect="duckdb")`` with a
+        directory; every ``*.yaml`` file below it is loaded before the project's own
+        files. ``name`` (default: the plugin's name) is what ``packs:`` in
+        ``kpispec.yaml`` and ``refine: <name>.<model>`` use. ``dialect`` is the sqlglot
+        dialect the pack's SQL snippets are written in: they are always parsed in it,
+        whatever the project's ``dialect:``. A path that is not a directory, or a
+        dialect kpispec does not read, is reported (ship the YAML files as package data).
     :return: nothing (a returned value is reported as a mistake). Not firstresult.
     """
 

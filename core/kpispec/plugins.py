@@ -39,6 +39,7 @@ from kpispec._plugin_checks import (
     Malformed,
     guarded_check,
     one_line,
+    pack_dialect,
     probe_modify_query,
     what_to_do,
 )
@@ -291,6 +292,7 @@ class Registry:
         self.lint_rules: dict[str, Registered[LintRule]] = {}
         self.template_context: dict[str, Registered[Any]] = {}
         self.packs: dict[str, Registered[tuple[str, ...]]] = {}  # pack name -> directories
+        self.spec_dialects: dict[str, str] = {}  # pack directory -> dialect of its snippets
         self.problems: list[PluginError] = [*_env_problems, *_load_problems]
         self.probed = False
         self._conflicts: dict[tuple[str, str], tuple[str, str]] = {}
@@ -424,8 +426,8 @@ class Registry:
     def _collect_spec_paths(self, pm: pluggy.PluginManager) -> None:
         hook = "register_spec_paths"
         for plugin, impl in self._impls(pm, hook):
-            def validate(path: Any, name: str | None = None, *, _plugin: str = plugin
-                         ) -> tuple[str, Any]:
+            def validate(path: Any, name: str | None = None, dialect: str = "duckdb", *,
+                         _plugin: str = plugin) -> tuple[str, Any]:
                 try:
                     directory = os.fspath(path)
                 except TypeError:
@@ -438,9 +440,11 @@ class Registry:
                 if not isinstance(pack, str) or not NAME.match(pack):
                     raise Malformed(f"registered the pack name {pack!r}; a name is letters, "
                                      "digits and underscores, not starting with a digit")
-                return pack, directory
+                return pack, (directory, pack_dialect(pack, dialect))
 
-            def commit(pack: str, directory: Any, _plugin: str = plugin) -> None:
+            def commit(pack: str, entry: Any, _plugin: str = plugin) -> None:
+                directory, dialect = entry
+                self.spec_dialects[directory] = dialect
                 earlier = self.packs.get(pack)
                 if earlier is not None and earlier.plugin == _plugin:  # one pack, several directories
                     self.packs[pack] = Registered((*earlier.item, directory), _plugin)

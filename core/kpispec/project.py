@@ -18,6 +18,14 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlglot import exp
 
+from kpispec._packs import (
+    Source,
+    build_leaving_out,
+    included_packs,
+    item_path,
+    pack_problem,
+    pack_sources,
+)
 from kpispec.compile import CompiledQuery, Query, compile_query
 from kpispec.compile.dialects import sqlglot_dialect
 from kpispec.compile.guard import check_query
@@ -468,6 +476,9 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
                 f"{name!r} is not an environment variable name or pattern",
                 locate(doc, ("env_vars", i), display),
                 "Write names such as KPISPEC_SCHEMA, or patterns with * and ? such as KPISPEC_*")])
+    from kpispec._packs import read_packs
+
+    packs, listed = read_packs(doc, display, get_registry().packs)
     timezone = doc.get("timezone")
     if timezone is not None:
         from kpispec.calendar import Calendar
@@ -481,7 +492,7 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
     return Settings(dialect=dialect, week_start=doc.get("week_start", "monday"),
                     fiscal_year_start_month=doc.get("fiscal_year_start_month", 1),
                     fiscal_year_label=doc.get("fiscal_year_label", "end"), timezone=timezone,
-                    vars=dict(doc.get("vars") or {}), packs=dict(doc.get("packs") or {}),
+                    vars=dict(doc.get("vars") or {}), packs=packs, packs_listed=listed,
                     source=doc.get("source"), name=doc.get("name", ""),
                     paths=tuple(doc.get("paths") or ()),
                     currency=doc.get("currency", ""),
@@ -576,14 +587,11 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
         raise SpecError(f"no such project directory or file: {os.fspath(path)!r}")
     settings, settings_file = _settings(root)
     registry = get_registry()
-    sources: list[tuple[Path, str, str]] = []
-    if packs:
-        for pack_path, pack, _plugin in registry.spec_paths:
-            if settings.packs.get(pack, True):
-                for file in _spec_files(Path(pack_path), None):
-                    sources.append((file, f"{pack}:{file.relative_to(pack_path)}", pack))
-    for file in _spec_files(root, settings.paths or None):
-        sources.append((file, _display(file), "project"))
+    own = _spec_files(root, settings.paths or None)
+    included = included_packs(registry.packs if packs else (), settings, bool(own))
+    sources = pack_sources(registry.spec_paths, registry.spec_dialects, included,
+                           lambda directory: _spec_files(directory, None))
+    sources += [(file, _display(file), "project", None) for file in own]
     key = _cache_key(root, sources, settings_file, vars or {}, packs) if cache else None
     from kpispec._gc import gc_paused
 
@@ -599,7 +607,8 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
     cacheable = [True]
     context = _recording(_template_context(settings, vars or {}), environment, cacheable)
     with gc_paused():
-        project = _build_project(root, settings, settings_file, sources, context, registry)
+        project = _build_project(root, settings, settings_file, sources, context, registry,
+                                 included)
     if key is not None and cacheable[0]:
         from kpispec import _cache
 
@@ -609,14 +618,14 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
     return project
 
 
-def _cache_key(root: Path, sources: Sequence[tuple[Path, str, str]], settings_file: str | None,
+def _cache_key(root: Path, sources: Sequence[Source], settings_file: str | None,
                variables: Mapping[str, Any], packs: bool) -> str | None:
     from kpispec import _cache
     from kpispec.plugins import get_plugin_manager, plugin_infos
 
     if not _cache.enabled():
         return None
-    files = [(file, display) for file, display, _ in sources]
+    files = [(file, display) for file, display, _, _ in sources]
     if settings_file is not None:
         files.append(((root if root.is_dir() else root.parent) / SETTINGS_FILE, settings_file))
     try:
@@ -649,71 +658,44 @@ def _recording(context: dict[str, Any], environment: list[tuple[str, str | None]
 
 
 def _build_project(root: Path, settings: Settings, settings_file: str | None,
-                   sources: list[tuple[Path, str, str]], context: Mapping[str, Any],
-                   registry: Any) -> Project:
+                   sources: list[Source], context: Mapping[str, Any], registry: Any,
+                   included: Mapping[str, bool]) -> Project:
     schema = _schema(registry)
     documents: list[Document] = []
     errors: list[SpecError] = []
     skip: set[tuple[str, tuple[Any, ...]]] = set()
-    pack_files: dict[str, str] = {}  # display name -> pack
     pack_warnings: list[str] = []
-    for file, display, origin in sources:
-        if origin != "project":
-            pack_files[display] = origin
+    for file, display, origin, dialect in sources:
         try:
             root_node = load_yaml(file, display, context)
         except SpecError as exc:
-            (_pack_problem(pack_warnings, origin, exc) if origin != "project" else errors.append(exc))
+            (pack_problem(pack_warnings, origin, exc) if origin != "project" else errors.append(exc))
             continue
         if root_node is None:
             continue
         found = schema_errors(root_node, schema, display)
         for err in found:
-            item = _path_tuple(err)
+            item = item_path(err)
             skip.add((display, item[:2] if len(item) >= 2 else ()))
-            (_pack_problem(pack_warnings, origin, err) if origin != "project" else errors.append(err))
+            (pack_problem(pack_warnings, origin, err) if origin != "project" else errors.append(err))
         if (display, ()) not in skip:
-            documents.append(Document(display, root_node, origin))
+            documents.append(Document(display, root_node, origin, dialect))
     metric_types = {name: (r.item, r.plugin) for name, r in registry.metric_types.items()}
-    # A pack item that does not fit this project (say the project overrides a model the
-    # pack's metric reads, with other columns) is left out with a warning: the user did
-    # not write it. Leaving one out can break others, so repeat until nothing changes.
-    while True:
-        models, metrics, overrides, build_errors = build(documents, settings, metric_types, skip)
-        from_packs = [e for e in build_errors if e.location and e.location.file in pack_files]
-        if not from_packs:
-            break
-        for err in from_packs:
-            assert err.location is not None
-            item = _path_tuple(err)
-            if len(item) >= 2:
-                skip.add((err.location.file, item[:2]))
-            else:  # not about one item: leave the whole file out
-                documents = [d for d in documents if d.file != err.location.file]
-            _pack_problem(pack_warnings, pack_files[err.location.file], err)
-    errors += build_errors
+    built = build_leaving_out(
+        lambda docs, skipped: build(docs, settings, metric_types, skipped, included),
+        documents, skip, pack_warnings)
+    models, metrics = built.models, built.metrics
+    errors += built.errors
     if not errors:
         errors += _lint(registry, models, metrics)
     if errors:
         raise SpecErrors(errors)
+    for pack, note in built.notes:
+        pack_problem(pack_warnings, pack, note)
     warnings = tuple(str(p) for p in registry.problems) + tuple(pack_warnings)
     files = tuple(d.file for d in documents) + ((settings_file,) if settings_file else ())
     return Project(root=root, settings=settings, models=models, metrics=metrics, files=files,
-                   overrides=overrides, warnings=warnings)
-
-
-def _pack_problem(warnings: list[str], pack: str, error: SpecError) -> None:
-    warnings.append(f"pack {pack!r}: left out: {error.render()}")
-
-
-def _path_tuple(error: SpecError) -> tuple[Any, ...]:
-    """Recover (``metrics``, index) from an error's JSON path."""
-    if error.location is None or not error.location.path:
-        return ()
-    import re
-
-    match = re.match(r"^(models|metrics)\[(\d+)\]", error.location.path)
-    return (match.group(1), int(match.group(2))) if match else ()
+                   overrides=built.overrides, warnings=warnings)
 
 
 def _lint(registry: Any, models: Mapping[str, Model], metrics: Mapping[str, Metric]

@@ -94,7 +94,9 @@ def test_hook_register_sinks(sink_plugin: KitchenSink, make_project: Callable[..
 
 
 def test_hook_register_spec_paths(sink_plugin: KitchenSink, make_project: Callable[..., Path]) -> None:
-    project = kpispec.load_project(make_project({"s.yaml": DEALS}))
+    assert "pack_deals" not in kpispec.load_project(make_project({"s.yaml": DEALS})).metrics
+    project = kpispec.load_project(make_project({"s.yaml": DEALS,
+                                                 "kpispec.yaml": "packs: [kitchen_pack]\n"}, "on"))
     assert project.metrics["pack_deals"].origin == "kitchen_pack"
     off = make_project({"s.yaml": DEALS, "kpispec.yaml": "packs: {kitchen_pack: false}\n"}, "off")
     assert "pack_deals" not in kpispec.load_project(off).metrics
@@ -106,7 +108,7 @@ def test_project_metric_overrides_pack(sink_plugin: KitchenSink,
   - name: pack_deals
     type: simple
     measure: {model: deals, agg: count, filter: "stage = 'won'"}
-"""})
+""", "kpispec.yaml": "packs: [kitchen_pack]\n"})
     project = kpispec.load_project(root)
     assert project.metrics["pack_deals"].origin == "project"
     assert project.overrides["pack_deals"] == ["kitchen_pack"]

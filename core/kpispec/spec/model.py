@@ -47,7 +47,10 @@ class Settings:
     timezone: str | None = None
     vars: Mapping[str, Any] = field(default_factory=dict)
     env_vars: tuple[str, ...] = ()  # names or globs env_var() may read in templates
+    #: Packs named in ``packs:``: true to include, false to leave out. When ``packs:`` is a
+    #: list (``packs_listed``), a pack it does not name is not part of the project.
     packs: Mapping[str, bool] = field(default_factory=dict)
+    packs_listed: bool = False
     source: str | None = None
     name: str = ""
     paths: tuple[str, ...] = ()

@@ -15,7 +15,6 @@ from typing import Any
 
 from kpispec.errors import Location, PluginError, SpecError
 from kpispec.extensions import LowerContext, MetricType
-from kpispec.spec.loader import locate
 from kpispec.spec.model import (
     Dimension,
     Join,
@@ -28,53 +27,13 @@ from kpispec.spec.model import (
     Targets,
     Window,
 )
+from kpispec.spec.refine import Document, Item, claim
 from kpispec.spec.resolve import ResolveError, Resolver
 from kpispec.spec.schema import suggest
 from kpispec.spec.snippets import parse_query, parse_snippet
 from sqlglot import exp
 
-__all__ = ["Document", "build"]
-
-
-@dataclass(frozen=True)
-class Document:
-    """One loaded spec file: its display name, parsed root, and where it comes from."""
-
-    file: str
-    root: Any
-    origin: str = "project"  # "project" or the name of the pack
-
-
-@dataclass
-class _Item:
-    kind: str  # "model" | "metric"
-    name: str
-    spec: Mapping[str, Any]
-    doc: Document
-    path: tuple[Any, ...]
-
-    def loc(self, *sub: Any) -> Location:
-        return locate(self.doc.root, self.path + sub, self.doc.file)
-
-
-def _refine(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """A pack model refined by a project model: fields replaced, named lists merged by name."""
-    merged = dict(base)
-    if "table" in over or "sql" in over:  # a new relation: the pack's one goes
-        merged.pop("table", None)
-        merged.pop("sql", None)
-    for key, value in over.items():
-        if key in ("dimensions", "columns", "joins") and key in base:
-            field_name = "model" if key == "joins" else "name"
-
-            def name_of(entry: Any, _field: str = field_name) -> Any:
-                return entry if isinstance(entry, str) else entry.get(_field)
-
-            replaced = {name_of(e): e for e in value}
-            merged[key] = [replaced.pop(name_of(e), e) for e in base[key]] + list(replaced.values())
-        else:
-            merged[key] = value
-    return merged
+__all__ = ["Built", "Document", "build"]
 
 
 def _labels(value: Any) -> dict[str, str]:
@@ -83,11 +42,25 @@ def _labels(value: Any) -> dict[str, str]:
     return dict(value or {})
 
 
+@dataclass(frozen=True)
+class Built:
+    """What :func:`build` made of the documents, and what it found wrong or left out."""
+
+    models: dict[str, Model]
+    metrics: dict[str, Metric]
+    overrides: dict[str, list[str]]  # name -> the origins it overrides
+    errors: list[SpecError]
+    notes: list[tuple[str, SpecError]]  # (pack, why) of each pack part a refinement left out
+
+
 @dataclass
 class _Builder:
     settings: Settings
     metric_types: Mapping[str, tuple[MetricType, str]]
+    packs: Mapping[str, bool] = field(default_factory=dict)  # installed pack -> in the project
     errors: list[SpecError] = field(default_factory=list)
+    notes: list[tuple[str, SpecError]] = field(default_factory=list)  # pack parts left out
+    _join_index: dict[str, list[int]] = field(default_factory=dict)  # model -> its joins' indices
     broken: set[str] = field(default_factory=set)
     models: dict[str, Model] = field(default_factory=dict)
     metrics: dict[str, Metric] = field(default_factory=dict)
@@ -95,9 +68,9 @@ class _Builder:
     # -- collection -----------------------------------------------------------------
 
     def collect(self, documents: Iterable[Document], skip: set[tuple[str, tuple[Any, ...]]],
-                ) -> tuple[dict[str, _Item], dict[str, _Item], dict[str, list[str]]]:
-        models: dict[str, _Item] = {}
-        metrics: dict[str, _Item] = {}
+                ) -> tuple[dict[str, Item], dict[str, Item], dict[str, list[str]]]:
+        models: dict[str, Item] = {}
+        metrics: dict[str, Item] = {}
         overrides: dict[str, list[str]] = {}
         for doc in documents:
             if not isinstance(doc.root, Mapping):
@@ -111,7 +84,7 @@ class _Builder:
                         if isinstance(spec.get("name"), str):
                             self.broken.add(spec["name"])
                         continue
-                    item = _Item(kind, spec["name"], spec, doc, path)
+                    item = Item(kind, spec["name"], spec, doc, path)
                     prior = table.get(item.name)
                     if prior is not None and prior.doc.origin == doc.origin:
                         self.errors.append(SpecError(
@@ -119,16 +92,21 @@ class _Builder:
                             f"{prior.loc('name').file}:{prior.loc('name').line})",
                             item.loc("name"), "Names are global: rename one of them"))
                         continue
-                    if prior is not None:
+                    if kind == "model" and doc.origin == "project":
+                        claimed, errors, notes = claim(item, prior, self.packs)
+                        self.errors += errors
+                        self.notes += notes
+                        if claimed is None:
+                            continue
+                        item = claimed
+                    if prior is not None:  # refined or replaced; a metric: overridden
                         overrides.setdefault(item.name, []).append(prior.doc.origin)
-                        if kind == "model" and not spec.get("replace", False):
-                            item = _Item(kind, item.name, _refine(prior.spec, spec), doc, path)
                     table[item.name] = item
         return models, metrics, overrides
 
     # -- models ---------------------------------------------------------------------
 
-    def build_models(self, items: Mapping[str, _Item]) -> None:
+    def build_models(self, items: Mapping[str, Item]) -> None:
         dialect = self.settings.dialect
         for name, item in items.items():
             spec = item.spec
@@ -143,19 +121,20 @@ class _Builder:
                     if isinstance(c, Mapping) and "expr" in c:
                         try:
                             column_exprs[c["name"]] = parse_snippet(
-                                c["expr"], dialect, item.loc("columns", i, "expr"))
+                                c["expr"], item.dialect(dialect, "columns", i),
+                                item.loc("columns", i, "expr"))
                         except SpecError as exc:
                             self.errors.append(exc)
             if "table" not in spec and "sql" not in spec:
                 self.errors.append(SpecError(
                     "a model needs 'table' or 'sql'", item.loc(),
-                    "Give the table it reads, or a SELECT as 'sql' (a model that refines an "
-                    "installed pack's model of the same name may leave both out)"))
+                    "Give the table it reads, or a SELECT as 'sql' (a model that refines a pack's "
+                    "model with 'refine:' may leave both out)"))
                 continue
             try:
                 if "sql" in spec:
                     relation: exp.Expr = exp.Subquery(
-                        this=parse_query(spec["sql"], dialect, item.loc("sql")))
+                        this=parse_query(spec["sql"], item.dialect(dialect, "sql"), item.loc("sql")))
                 else:
                     relation = exp.to_table(spec["table"])
             except SpecError as exc:
@@ -174,7 +153,8 @@ class _Builder:
                     if isinstance(dspec, str) or "expr" not in dspec:
                         tree: exp.Expr = exp.column(dname)
                     else:
-                        tree = parse_snippet(dspec["expr"], dialect, item.loc("dimensions", i, "expr"))
+                        tree = parse_snippet(dspec["expr"], item.dialect(dialect, "dimensions", i),
+                                             item.loc("dimensions", i, "expr"))
                 except SpecError as exc:
                     self.errors.append(exc)
                     continue
@@ -182,8 +162,11 @@ class _Builder:
                 dims[dname] = Dimension(dname, tree, name, extra.get("type", "categorical"),
                                         _labels(extra.get("label")), extra.get("description", ""),
                                         where)
+            kept = [i for i, j in enumerate(spec.get("joins") or ())
+                    if j["model"] in items or not self._inherited_join_left_out(item, i)]
+            self._join_index[name] = kept
             joins = tuple(Join(j["model"], j["on"], j.get("to", j["on"]), item.loc("joins", i))
-                          for i, j in enumerate(spec.get("joins") or ()))
+                          for i, j in ((i, spec["joins"][i]) for i in kept))
             lifecycle = spec.get("lifecycle")
             self.models[name] = Model(
                 name=name, relation=relation, primary_key=pk, time=spec.get("time"),
@@ -194,7 +177,7 @@ class _Builder:
                 location=item.loc())
         self._check_models(items)
 
-    def _check_models(self, items: Mapping[str, _Item]) -> None:
+    def _check_models(self, items: Mapping[str, Item]) -> None:
         resolver = Resolver(self.models)
         for name, model in self.models.items():
             item = items[name]
@@ -204,7 +187,7 @@ class _Builder:
             for key, lifecycle_col in zip(("start", "end"), model.lifecycle or (), strict=False):
                 if lifecycle_col:
                     self._check_column(resolver, name, lifecycle_col, item.loc("lifecycle", key))
-            for i, join in enumerate(model.joins):
+            for i, join in zip(self._join_index[name], model.joins, strict=True):
                 where = item.loc("joins", i)
                 if join.model not in self.models:
                     self.errors.append(SpecError(
@@ -225,6 +208,16 @@ class _Builder:
                 except ResolveError as exc:
                     self.errors.append(SpecError(exc.message, dim.location, exc.hint))
 
+    def _inherited_join_left_out(self, item: Item, index: int) -> bool:
+        """A refinement's join inherited from the pack, to a model not in the project, goes."""
+        if not item.inherited("joins", index):
+            return False
+        target = item.spec["joins"][index]["model"]
+        self.notes.append((item.source("joins", index)[0].doc.origin, SpecError(
+            f"the pack's join to model {target!r}, which is not part of this project",
+            item.loc("joins", index))))
+        return True
+
     def _check_column(self, resolver: Resolver, model: str, column: str, where: Location) -> None:
         try:
             resolver.column(model, column)
@@ -233,18 +226,18 @@ class _Builder:
 
     # -- metrics --------------------------------------------------------------------
 
-    def build_metrics(self, items: Mapping[str, _Item]) -> None:
+    def build_metrics(self, items: Mapping[str, Item]) -> None:
         resolver = Resolver(self.models)
-        dialect = self.settings.dialect
         for name, item in items.items():
             spec = item.spec
+            dialect = item.dialect(self.settings.dialect)  # a pack's metric: the pack's
             type_name = spec["type"]
             metric_type, plugin = self.metric_types[type_name]
 
-            def parse(text: str, _item: _Item = item) -> exp.Expr:
+            def parse(text: str, _item: Item = item, _dialect: str = dialect) -> exp.Expr:
                 # Metric expressions combine measures and metrics, which are already
                 # aggregated: a further aggregate would need another GROUP BY.
-                return parse_snippet(text, dialect, _item.loc("expr") if "expr" in _item.spec
+                return parse_snippet(text, _dialect, _item.loc("expr") if "expr" in _item.spec
                                      else _item.loc())
 
             try:
@@ -313,7 +306,7 @@ class _Builder:
                 spec=spec, origin=item.doc.origin, location=item.loc())
         self._check_refs(items)
 
-    def _measure(self, resolver: Resolver, item: _Item, role: str,
+    def _measure(self, resolver: Resolver, item: Item, role: str,
                  mspec: Mapping[str, Any]) -> Measure | None:
         key = next((k for k, v in item.spec.items() if v is mspec), None)
         sub = (key,) if key is not None else ()
@@ -325,7 +318,7 @@ class _Builder:
                                          suggest(str(model_name), self.models)))
             return None
         model = self.models[model_name]
-        dialect = self.settings.dialect
+        dialect = item.dialect(self.settings.dialect)
         trees: dict[str, exp.Expr | None] = {}
         for key in ("expr", "filter"):
             value = mspec.get(key)
@@ -382,7 +375,7 @@ class _Builder:
         return Measure(model=model_name, agg=agg, expr=trees["expr"], filter=trees["filter"],
                        time=time, p=mspec.get("p"), window=window, location=item.loc(*sub))
 
-    def _targets(self, item: _Item, spec: Mapping[str, Any]) -> Targets | None:
+    def _targets(self, item: Item, spec: Mapping[str, Any]) -> Targets | None:
         tspec = spec.get("targets")
         if not isinstance(tspec, Mapping):
             return None
@@ -412,7 +405,7 @@ class _Builder:
                        grain=grain, higher_is_better=bool(tspec.get("higher_is_better", True)),
                        location=item.loc("targets"))
 
-    def _check_refs(self, items: Mapping[str, _Item]) -> None:
+    def _check_refs(self, items: Mapping[str, Item]) -> None:
         for name, metric in list(self.metrics.items()):
             item = items[name]
             where = item.loc("expr") if "expr" in item.spec else item.loc()
@@ -476,7 +469,7 @@ def _window(mspec: Mapping[str, Any]) -> Window | None:
 def build(documents: list[Document], settings: Settings,
           metric_types: Mapping[str, tuple[MetricType, str]],
           skip: set[tuple[str, tuple[Any, ...]]] | None = None,
-          ) -> tuple[dict[str, Model], dict[str, Metric], dict[str, list[str]], list[SpecError]]:
+          packs: Mapping[str, bool] | None = None) -> Built:
     """Build models and metrics from schema-valid documents.
 
     Args:
@@ -484,13 +477,11 @@ def build(documents: list[Document], settings: Settings,
         settings: the project settings (dialect…).
         metric_types: type name → (type, plugin that registered it).
         skip: (file, path) of items that failed the schema, left out here.
-
-    Returns:
-        models, metrics, overrides (name → origins overridden), and the problems found.
+        packs: every installed pack → whether it is part of the project (for ``refine``).
     """
-    builder = _Builder(settings, metric_types)
+    builder = _Builder(settings, metric_types, packs or {})
     model_items, metric_items, overrides = builder.collect(documents, skip or set())
     builder.build_models(model_items)
     builder.build_metrics({k: v for k, v in metric_items.items()
                            if v.spec.get("type") in metric_types})
-    return builder.models, builder.metrics, overrides, builder.errors
+    return Built(builder.models, builder.metrics, overrides, builder.errors, builder.notes)

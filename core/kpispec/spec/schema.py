@@ -153,6 +153,8 @@ def _describe(error: Any) -> tuple[str, str]:
     if validator == "pattern" and "week" in error.validator_value:
         return (f"{instance!r} is not an offset",
                 "Write '<N> day|week|month|quarter|year', e.g. '1 year'")
+    if validator == "pattern" and list(error.absolute_path)[-1:] == ["refine"]:
+        return f"{instance!r} is not <pack>.<model>", "Write e.g. refine: crm.deals"
     if validator == "pattern":
         return f"{instance!r} is not a valid name (letters, digits and underscores, not starting with a digit)", ""
     if validator == "not" and isinstance(instance, dict) and \
