@@ -333,12 +333,15 @@ def compile_(metrics: Sequence[str], dialect: str | None, path: str, variables: 
 @click.option("--progress/--no-progress", "progress", default=None,
               help="Show compiling, the query and rows written on standard error (default: "
                    "only when it is a terminal).")
+@click.option("--csv-safe/--no-csv-safe", "csv_safe", default=True, show_default=True,
+              help="Write CSV text cells starting with =, +, -, @, tab or CR with a leading ' "
+                   "so spreadsheets show them instead of running them as formulas.")
 @click.option("--timeout", type=float, metavar="SECONDS", help="Cancel the query after this long.")
 @query_options
 @handle_errors
 def run(metrics: Sequence[str], all_metrics: bool, source: str | None, sinks: Sequence[str],
-        lang: str, currency: str | None, progress: bool | None, timeout: float | None, path: str,
-        variables: Sequence[str], **options: Any) -> None:
+        lang: str, currency: str | None, progress: bool | None, csv_safe: bool,
+        timeout: float | None, path: str, variables: Sequence[str], **options: Any) -> None:
     """Run METRICS on a source and write the result to each sink."""
     from kpispec.output import write_result
 
@@ -360,7 +363,8 @@ def run(metrics: Sequence[str], all_metrics: bool, source: str | None, sinks: Se
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         write_result(project, names, source=source, sinks=list(sinks) or ["table"], lang=lang,
-                     timeout=timeout, options=options, currency=currency, progress=progress)
+                     timeout=timeout, options=options, currency=currency, progress=progress,
+                     csv_safe=csv_safe)
     finally:
         if catch_term:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)

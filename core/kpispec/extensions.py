@@ -245,6 +245,9 @@ class SinkContext:
     project: str = ""
     #: Notes about the result (partial periods, targets that did not apply…).
     notes: tuple[str, ...] = ()
+    #: Sinks meant for spreadsheets (CSV) escape text cells a spreadsheet would run as a
+    #: formula (``=``, ``+``, ``-``, ``@``…); ``--no-csv-safe`` turns it off.
+    csv_safe: bool = True
 
 
 class SinkWriter(Protocol):

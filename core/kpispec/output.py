@@ -52,7 +52,8 @@ def resolve_sink(target: str) -> tuple[SinkType, str]:
 def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
                  sinks: Sequence[str], lang: str = "en", timeout: float | None = None,
                  options: Mapping[str, Any] | None = None, currency: str | None = None,
-                 progress: bool | None = None, progress_console: Any = None) -> int:
+                 progress: bool | None = None, progress_console: Any = None,
+                 csv_safe: bool = True) -> int:
     """Run ``metrics`` and stream the rows into every sink; return the row count.
 
     Args:
@@ -61,6 +62,7 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
         progress: show compiling, the query and rows written on standard error; None
             (the default) shows them only when standard error is a terminal.
         progress_console: a rich console to draw the progress on (tests).
+        csv_safe: let spreadsheet sinks (CSV) escape text cells that would run as formulas.
 
     Raises:
         kpispec.errors.QueryError: ``lang`` is a language no label or report text has,
@@ -90,7 +92,8 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
     for note in compiled.notes:
         print(f"note: {note}", file=sys.stderr)
     periods: set[Any] = set()
-    context = sink_context(project, compiled, lang=lang, source=source, currency=currency)
+    context = sink_context(project, compiled, lang=lang, source=source, currency=currency,
+                           csv_safe=csv_safe)
     writers: list[SinkWriter] = []
     rows = 0
     source_open = True
@@ -144,7 +147,8 @@ def _close_reader(reader: Any) -> None:
 
 
 def sink_context(project: Any, compiled: Any, *, lang: str = "en", source: str | None = None,
-                 currency: str | None = None, stdout: Any = None) -> SinkContext:
+                 currency: str | None = None, stdout: Any = None,
+                 csv_safe: bool = True) -> SinkContext:
     """The :class:`SinkContext` of a compiled query's result: metrics, SQL, range, formulas…"""
     from kpispec._formula import metric_formula
 
@@ -169,7 +173,7 @@ def sink_context(project: Any, compiled: Any, *, lang: str = "en", source: str |
         formulas={m.name: metric_formula(m, dialect) for m in compiled.metrics},
         dimension_labels=_dimension_labels(project, compiled),
         currency=currency, project=getattr(settings, "name", "") or "",
-        notes=tuple(compiled.notes))
+        notes=tuple(compiled.notes), csv_safe=csv_safe)
 
 
 def _dimension_labels(project: Any, compiled: Any) -> dict[str, Mapping[str, str]]:

@@ -5,6 +5,13 @@ Targets: ``kpis.csv``, ``csv:kpis.csv``, ``csv://out/kpis.csv``, or ``-`` /
 and times are ISO 8601, NULL is an empty field, floats are written with
 Python's shortest round-trip ``repr`` (NaN and infinities, which no metric
 value can be, are written as NULL), booleans as ``true``/``false``.
+
+A CSV file is opened by spreadsheets, which run a cell starting with ``=``,
+``+``, ``-`` or ``@`` as a formula (``=HYPERLINK(…)``, ``=cmd|' /C calc'!A0``):
+text cells starting so — or with a tab or a carriage return — are written with
+a leading ``'``, which spreadsheets show as text (``SinkContext.csv_safe``,
+``--no-csv-safe`` to turn it off). Numbers are never changed: -5 stays -5, and
+so does text that is just a number.
 """
 
 from __future__ import annotations
@@ -13,6 +20,7 @@ import csv
 import datetime as dt
 import json
 import math
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +32,12 @@ from kpispec_builtins._files import TextSinkWriter
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["CsvWriter", "csv_field", "open_csv", "register_sinks"]
+__all__ = ["CsvWriter", "csv_field", "open_csv", "register_sinks", "spreadsheet_safe"]
+
+#: What a spreadsheet runs as a formula when a cell starts with it.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Text that is just a number: a spreadsheet reads it as that number, never a formula.
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
 @hookimpl
@@ -56,7 +69,23 @@ class CsvWriter(TextSinkWriter):
 
     def write_batch(self, batch: pa.RecordBatch) -> None:
         columns = [column.to_pylist() for column in batch.columns]
-        self._csv.writerows([csv_field(v) for v in row] for row in zip(*columns))
+        if getattr(self.context, "csv_safe", True):
+            self._csv.writerows([spreadsheet_safe(v) for v in row] for row in zip(*columns))
+        else:
+            self._csv.writerows([csv_field(v) for v in row] for row in zip(*columns))
+
+
+def spreadsheet_safe(value: Any) -> str:
+    """One CSV field that a spreadsheet shows as written: formula-like text gets a ``'``.
+
+    >>> [spreadsheet_safe(v) for v in ("=1+1", "@SUM(A1)", "-5", -5, "+1e3", "- a", "ok")]
+    ["'=1+1", "'@SUM(A1)", '-5', '-5', '+1e3', "'- a", 'ok']
+    """
+    field = csv_field(value)
+    if isinstance(value, str) and field.startswith(_FORMULA_START) and not _NUMBER.fullmatch(
+            field):
+        return "'" + field
+    return field
 
 
 def csv_field(value: Any) -> str:
