@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from kpispec.calendar import FISCAL_GRAINS, GRAIN_MONTHS, GRAINS, Calendar
+from kpispec.compile.local_time import mark_date
 from kpispec.compile.naming import internal
 from kpispec.errors import CompileError, QueryError
 from kpispec.spec.model import NO_OFFSET, Measure, Metric, Model, Offset, Window
@@ -270,8 +271,8 @@ class _Planner:
             first_measure = next(iter(measures.values()))[1]
             time = None
             if not at:  # a column, or the expression a model defines it as
-                time = self.qualify(model_name, exp.column(str(first_measure.time)), "columns",
-                                    f"metric {first_metric} time", joins)
+                time = mark_date(self.qualify(model_name, exp.column(str(first_measure.time)), "columns",
+                                              f"metric {first_metric} time", joins), model, str(first_measure.time))
             out.append(Scan(
                 name=_scan_name(model_name, placement, offset, baseline), model=model,
                 time=time,

@@ -20,6 +20,7 @@ from sqlglot import exp
 
 from kpispec.calendar import FISCAL_GRAINS, Calendar, add_months
 from kpispec.compile import dialects
+from kpispec.compile.local_time import bound, instant_for, local, time_column
 from kpispec.compile.naming import finalize, internal, public
 from kpispec.compile.plan import Aggregate, Plan, Scan
 from kpispec.extensions import AddDays, LocalTime, PeriodStart, RowExists
@@ -128,51 +129,6 @@ def _percentile(value: exp.Expr, p: float | None, dialect: str) -> exp.Expr:
                            expression=exp.Order(expressions=[exp.Ordered(this=value)]))
 
 
-# -- time: local time, bounds ------------------------------------------------------------
-
-
-def _is_date_column(column: exp.Expr, plan: Plan) -> bool:
-    """True for a column its model declares ``type: date`` (calendar dates: never converted)."""
-    if not isinstance(column, exp.Column):
-        return False
-    model = plan.models.get(column.table)
-    return model is not None and model.column_types.get(column.name) == "date"
-
-
-def _local(column: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
-    """A time column as wall-clock time in the query's zone (naive timestamps are UTC)."""
-    calendar = plan.query.calendar
-    if calendar.is_utc or _is_date_column(column, plan):
-        return column
-    return dialects.to_local(column, calendar, dialect, _zone_span(plan))
-
-
-def _zone_span(plan: Plan) -> tuple[dt.date, dt.date] | None:
-    """The dates a query's period boundaries can fall on (None: unbounded)."""
-    q = plan.query
-    starts = [q.start] + ([q.baseline[0]] if q.baseline else [])
-    ends = [q.end] + ([q.baseline[1]] if q.baseline else [])
-    if any(d is None for d in starts + ends):
-        return None
-    back = 370  # a year: grain-to-date windows start up to a (fiscal) year before the period
-    for scan in plan.scans:
-        reach = scan.offset.days + 31 * scan.offset.months
-        if scan.window is not None and scan.window.length is not None:
-            reach += scan.window.length.days + 31 * scan.window.length.months
-        back = max(back, 370 + reach)
-    first = min(d for d in starts if d is not None) - dt.timedelta(days=back)
-    last = max(d for d in ends if d is not None) + dt.timedelta(days=370)
-    return first, last
-
-
-def _bound(column: exp.Expr, day: dt.date, plan: Plan, dialect: str) -> exp.Expr:
-    """The first instant of local ``day``, comparable with the raw (UTC) ``column``."""
-    calendar = plan.query.calendar
-    if calendar.is_utc or _is_date_column(column, plan):
-        return dialects.timestamp_literal(day, dialect)
-    return dialects.timestamp_literal(calendar.utc_instant(day), dialect)
-
-
 def _period_of(value: exp.Expr, plan: Plan, dialect: str, grain: str | None = None) -> exp.Expr:
     return dialects.period_of(value, grain or plan.query.grain, plan.query.calendar, dialect)
 
@@ -215,7 +171,7 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
         return _window_select(scan, plan, dialect)
     assert scan.time is not None
     q = plan.query
-    period = _period_of(_local(scan.time.copy(), plan, dialect), plan, dialect)
+    period = _period_of(local(scan.time.copy(), plan, dialect), plan, dialect)
     if scan.shift:  # a metric input at an offset: report each row `shift` periods later
         period = dialects.add_periods(period, exp.Literal.number(scan.shift), q.grain, dialect)
     select = _select_list(scan, period, dialect)
@@ -226,11 +182,11 @@ def _scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     if q.start is not None:
         start = shift_date(q.start, scan.offset)
         conditions.append(exp.GTE(this=scan.time.copy(),
-                                  expression=_bound(scan.time, start, plan, dialect)))
+                                  expression=bound(scan.time, start, plan, dialect)))
     if q.end is not None:
         end = shift_date(q.end, scan.offset)
         conditions.append(exp.LT(this=scan.time.copy(),
-                                 expression=_bound(scan.time, end, plan, dialect)))
+                                 expression=bound(scan.time, end, plan, dialect)))
     if q.start is None and q.end is None:
         conditions.append(exp.Not(this=exp.Is(this=scan.time.copy(), expression=exp.Null())))
     conditions += [c.copy() for c in scan.where]
@@ -333,31 +289,31 @@ def _evaluated_period(scan: Scan, plan: Plan, dialect: str) -> exp.Expr:
     return period
 
 
-def _alive(scan: Scan, moment: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
-    """Rows of a model with a lifecycle alive at ``moment``.
+def _alive(scan: Scan, day: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
+    """Rows of a model with a lifecycle alive at the first moment of the DATE ``day``.
 
-    At period start ``moment`` is the period's first moment t: start <= t and
-    (end IS NULL or end > t). At period end it is the next period's first moment
-    n, exclusive: start < n and (end IS NULL or end >= n) — so a row ending exactly
-    at midnight on the 1st is alive at the end of the month before, not at the
-    start of its own.
+    At period start ``day`` is the period's first day, moment t: start <= t and
+    (end IS NULL or end > t). At period end it is the next period's first day,
+    moment n, exclusive: start < n and (end IS NULL or end >= n) — so a row ending
+    exactly at midnight on the 1st is alive at the end of the month before, not at
+    the start of its own.
     """
     model = scan.model
     assert model.lifecycle is not None
     start_col, end_col = model.lifecycle
-    start = _local(exp.column(start_col, table=model.name), plan, dialect)
+    start = time_column(model, start_col)
     began: exp.Expr
     if scan.at == "period_start":
-        began = exp.LTE(this=start, expression=moment)
+        began = exp.LTE(this=local(start.copy(), plan, dialect), expression=instant_for(start, day, plan, dialect))
         alive_op: type[exp.Expr] = exp.GT
     else:
-        began = exp.LT(this=start, expression=moment)
+        began = exp.LT(this=local(start.copy(), plan, dialect), expression=instant_for(start, day, plan, dialect))
         alive_op = exp.GTE
     if not end_col:
         return began
-    end = _local(exp.column(end_col, table=model.name), plan, dialect)
-    not_ended = exp.Or(this=exp.Is(this=exp.column(end_col, table=model.name), expression=exp.Null()),
-                       expression=alive_op(this=end, expression=moment.copy()))
+    end = time_column(model, end_col)
+    not_ended = exp.Or(this=exp.Is(this=end.copy(), expression=exp.Null()), expression=alive_op(
+        this=local(end.copy(), plan, dialect), expression=instant_for(end, day.copy(), plan, dialect)))
     return exp.And(this=began, expression=exp.paren(not_ended, copy=False))
 
 
@@ -372,14 +328,11 @@ def _at_scan_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
         return _at_scan_by_lifecycle_periods(scan, plan, dialect)
     model = scan.model
     evaluated = _evaluated_period(scan, plan, dialect)
-    if scan.at == "period_start":
-        moment = dialects.instant(evaluated, dialect)
-    else:
-        following = dialects.add_periods(evaluated, exp.Literal.number(1), plan.query.grain, dialect)
-        moment = dialects.instant(following, dialect)
+    day = evaluated if scan.at == "period_start" else dialects.add_periods(
+        evaluated, exp.Literal.number(1), plan.query.grain, dialect)
     period = exp.column(PERIOD, table=_PERIODS)
     select = _select_list(scan, period.copy(), dialect).from_(_table(_PERIODS), copy=False)
-    select = _join(select, _relation(model), _alive(scan, moment, plan, dialect), how="INNER")
+    select = _join(select, _relation(model), _alive(scan, day, plan, dialect), how="INNER")
     select = _joins(select, scan, plan)
     if scan.where:
         select = select.where(_and_all([_wrap(c.copy()) for c in scan.where]), copy=False)
@@ -410,13 +363,14 @@ def _at_scan_by_lifecycle_periods(scan: Scan, plan: Plan, dialect: str) -> exp.S
     inner = exp.Select()
     group: list[exp.Expr] = []
     for role, name in columns:
-        local = _local(exp.column(name, table=model.name), plan, dialect)
-        bucket = _period_of(local, plan, dialect)
+        column = time_column(model, name)
+        wall = local(column.copy(), plan, dialect)
+        bucket = _period_of(wall, plan, dialect)
         inner.append("expressions", _as(bucket, internal(f"{role}_period")))
         group.append(bucket.copy())
         if scan.at == "period_start":
-            on_boundary = exp.Case(ifs=[exp.If(this=exp.LTE(this=local.copy(), expression=dialects.instant(
-                bucket.copy(), dialect)), true=exp.Literal.number(1))], default=exp.Literal.number(0))
+            on_boundary = exp.Case(ifs=[exp.If(this=exp.LTE(this=wall.copy(), expression=instant_for(
+                column, bucket.copy(), plan, dialect)), true=exp.Literal.number(1))], default=exp.Literal.number(0))
             inner.append("expressions", _as(on_boundary, internal(f"{role}_exact")))
             group.append(on_boundary.copy())
     for name, expr in scan.dimensions:
@@ -477,10 +431,10 @@ def _window_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     upper = dialects.add_periods(_evaluated_period(scan, plan, dialect), exp.Literal.number(1),
                                  q.grain, dialect)
     lower = _window_lower(scan.window, upper.copy(), plan, dialect)
-    time = _local(scan.time.copy(), plan, dialect)
-    within: exp.Expr = exp.LT(this=time, expression=dialects.instant(upper, dialect))
+    time = local(scan.time.copy(), plan, dialect)
+    within: exp.Expr = exp.LT(this=time, expression=instant_for(scan.time, upper, plan, dialect))
     if lower is not None:
-        within = exp.And(this=exp.GTE(this=time.copy(), expression=dialects.instant(lower, dialect)),
+        within = exp.And(this=exp.GTE(this=time.copy(), expression=instant_for(scan.time, lower, plan, dialect)),
                          expression=within)
     period = exp.column(PERIOD, table=_PERIODS)
     select = _select_list(scan, period.copy(), dialect).from_(_table(_PERIODS), copy=False)
@@ -491,14 +445,14 @@ def _window_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     conditions = [c.copy() for c in scan.where]
     calendar = q.calendar
     if q.end is not None:
-        conditions.append(exp.LT(this=scan.time.copy(), expression=_bound(
+        conditions.append(exp.LT(this=scan.time.copy(), expression=bound(
             scan.time, shift_date(q.end, scan.offset), plan, dialect)))
     if q.start is not None:
         first_end = calendar.add(calendar.period_start(q.start, q.grain), 1 - scan.shift, q.grain)
         first_day = _window_lower_date(scan.window, first_end, calendar)
         if first_day is not None:
             conditions.append(exp.GTE(this=scan.time.copy(),
-                                      expression=_bound(scan.time, first_day, plan, dialect)))
+                                      expression=bound(scan.time, first_day, plan, dialect)))
     if conditions:
         select = select.where(_and_all([_wrap(c) for c in conditions]), copy=False)
     group = [period.copy()] + [expr.copy() for _, expr in scan.dimensions]
@@ -516,9 +470,8 @@ def _baseline_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
     select = _joins(select, scan, plan)
     conditions: list[exp.Expr] = []
     if scan.at:
-        moment = dialects.instant(dialects.date_literal(first if scan.at == "period_start" else end,
-                                                        dialect), dialect)
-        conditions.append(_alive(scan, moment, plan, dialect))
+        day = dialects.date_literal(first if scan.at == "period_start" else end, dialect)
+        conditions.append(_alive(scan, day, plan, dialect))
     else:
         assert scan.time is not None
         lower: dt.date | None = first
@@ -526,8 +479,8 @@ def _baseline_select(scan: Scan, plan: Plan, dialect: str) -> exp.Select:
             lower = _window_lower_date(scan.window, end, calendar)
         if lower is not None:
             conditions.append(exp.GTE(this=scan.time.copy(),
-                                      expression=_bound(scan.time, lower, plan, dialect)))
-        conditions.append(exp.LT(this=scan.time.copy(), expression=_bound(scan.time, end, plan, dialect)))
+                                      expression=bound(scan.time, lower, plan, dialect)))
+        conditions.append(exp.LT(this=scan.time.copy(), expression=bound(scan.time, end, plan, dialect)))
     conditions += [c.copy() for c in scan.where]
     select = select.where(_and_all([_wrap(c) for c in conditions]), copy=False)
     if scan.dimensions:
@@ -562,13 +515,13 @@ def _bounds_parts(plan: Plan, dialect: str) -> list[exp.Select]:
             continue
         model = scan.model
         columns = [scan.time] if scan.time is not None else [
-            exp.column(c, table=model.name) for c in filter(None, model.lifecycle or ())]
+            time_column(model, c) for c in filter(None, model.lifecycle or ())]
         key = f"{model.name}:{','.join(c.sql() for c in columns)}"
         if key in lifecycles:
             continue
         lifecycles.add(key)
         for ref in columns:
-            period = _period_of(_local(ref.copy(), plan, dialect), plan, dialect)
+            period = _period_of(local(ref.copy(), plan, dialect), plan, dialect)
             parts.append(exp.Select(expressions=[_as(period, PERIOD)])
                          .from_(_relation(model), copy=False)
                          .where(exp.Not(this=exp.Is(this=ref.copy(), expression=exp.Null()))))
@@ -738,7 +691,7 @@ def _metric_type_nodes(node: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
     if isinstance(node, AddDays):
         return dialects.add_days(node.this, node.args["days"], dialect)
     if isinstance(node, LocalTime):
-        return _local(node.this, plan, dialect)
+        return local(node.this, plan, dialect)
     if isinstance(node, RowExists):
         model = plan.models[node.name]
         # transform() does not visit what a replacement holds: spell nested nodes first.
@@ -750,7 +703,7 @@ def _metric_type_nodes(node: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
     if not isinstance(node, PeriodStart):
         return node
     grain = plan.query.grain
-    start = _period_of(_local(node.this, plan, dialect), plan, dialect)
+    start = _period_of(local(node.this, plan, dialect), plan, dialect)
     periods = node.args.get("periods")
     if periods is None or (isinstance(periods, exp.Literal) and periods.this == "0"):
         return start
