@@ -32,11 +32,13 @@ from kpispec.hookspecs import hookimpl
 
 from kpispec_builtins._files import TextSinkWriter
 from kpispec_builtins.table_sink import (
-    NULL_DIMENSION,
     column_format,
+    column_header,
+    comparison_text,
     dimension_label,
     format_metric,
     metric_label,
+    null_dimension,
 )
 
 if TYPE_CHECKING:
@@ -51,8 +53,6 @@ __all__ = ["MAX_SERIES", "MAX_TABLE_ROWS", "HtmlReportWriter", "open_html", "reg
 MAX_SERIES = 12
 #: Rows a metric's table shows at most (the report says when it shows fewer).
 MAX_TABLE_ROWS = 1000
-_SUFFIX_NAMES = {"compare": "compare", "change": "change", "change_pct": "change %",
-                 "target": "target", "attainment": "attainment"}
 
 
 @hookimpl
@@ -120,7 +120,9 @@ def render_report(columns: Mapping[str, list[Any]], context: SinkContext,
                   generated: dt.datetime | None = None) -> str:
     """The report's HTML for a result given as {column: values}."""
     import jinja2
+    from kpispec._i18n import grain_text, text
 
+    lang = context.lang
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("kpispec_builtins", "templates"),
         autoescape=True, trim_blocks=True, lstrip_blocks=True,
@@ -135,17 +137,17 @@ def render_report(columns: Mapping[str, list[Any]], context: SinkContext,
                     and any(isinstance(v, (int, float)) and not isinstance(v, bool)
                             for v in columns[name])]
     start, end = getattr(context, "start", None), getattr(context, "end", None)
-    compare = getattr(context, "compare", None)
-    baseline = getattr(context, "baseline", None)
-    if compare == "baseline" and baseline:
-        compare = f"baseline {baseline[0]} to {baseline[1]}"
-    title = getattr(context, "project", "") or "kpispec report"
+    title = getattr(context, "project", "") or text("title", lang)
+
+    def words(key: str, **values: Any) -> str:
+        return text(key, lang, **values)
+
     return environment.get_template("report.html.j2").render(
-        title=title, lang=context.lang, sections=sections, rows=rows,
-        grain=context.grain.replace("_", " "),
+        title=title, lang=lang, t=words, sections=sections, rows=rows,
+        grain=grain_text(context.grain, lang),
         start=start.isoformat() if start else None, end=end.isoformat() if end else None,
         dimensions=[dimension_label(d, context) for d in context.dimensions],
-        compare=(compare or "").replace("_", " "), source=getattr(context, "source", ""),
+        compare=comparison_text(context), source=getattr(context, "source", ""),
         sql=getattr(context, "sql", ""), dialect=getattr(context, "dialect", ""),
         notes=list(getattr(context, "notes", ()) or ()), generated=generated.isoformat(" "),
     )
@@ -161,8 +163,12 @@ class _Bare:
 
 def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], rows: int,
              context: SinkContext) -> _Section:
+    from kpispec._i18n import text
+
     from kpispec_builtins._charts import PALETTE, Series, build_chart, compact_number, period_text
 
+    lang = context.lang
+    null = null_dimension(lang)
     name = metric.name
     fmt = getattr(metric, "format", None)
     currency = getattr(context, "currency", "") or ""
@@ -200,20 +206,19 @@ def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], ro
 
     ranked = sorted(series, key=lambda c: -size(series[c]))
     if len(ranked) > MAX_SERIES:
-        notes.append(f"The chart shows the {MAX_SERIES} largest of {len(ranked)} series; "
-                     "the table has them all.")
+        notes.append(text("chart_some", lang, shown=MAX_SERIES, total=len(ranked)))
         ranked = ranked[:MAX_SERIES]
     chart_series = []
     for k, combo in enumerate(sorted(ranked, key=lambda c: tuple(_sortable(v) for v in c))):
-        shown = " / ".join(NULL_DIMENSION if v is None else str(v) for v in combo) or \
-            metric_label(metric, context.lang)
+        shown = " / ".join(null if v is None else str(v) for v in combo) or \
+            metric_label(metric, lang)
         chart_series.append(Series(shown, series[combo], PALETTE[k % len(PALETTE)]))
     if len(series) == 1 and compare:
-        what = (getattr(context, "compare", None) or "comparison").replace("_", " ")
-        chart_series.append(Series(f"compare ({what})", next(iter(compare.values())), "#6b7280",
-                                   "compare"))
+        what = comparison_text(context) or text("comparison", lang)
+        chart_series.append(Series(text("compare_series", lang, what=what),
+                                   next(iter(compare.values())), "#6b7280", "compare"))
     if any(t is not None for t in targets):
-        chart_series.append(Series("target", targets, "#b91c1c", "target"))
+        chart_series.append(Series(text("target", lang), targets, "#b91c1c", "target"))
 
     def tick(value: float) -> str:
         return compact_number(value, fmt, currency)
@@ -222,7 +227,7 @@ def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], ro
     if order and any(v is not None for s in chart_series for v in s.values):
         chart = build_chart(x_labels, chart_series, label=tick, bar=len(order) == 1)
     elif rows:
-        notes.append("No values to chart: every value of this metric is NULL.")
+        notes.append(text("no_values", lang))
 
     # The metric's table: keys, then its own columns.
     shown_columns = keys + own
@@ -237,7 +242,7 @@ def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], ro
             numeric.append(True)
         elif column in own:
             suffix = column[len(name) + 2:]
-            headers.append(_SUFFIX_NAMES.get(suffix, suffix.replace("_", " ")))
+            headers.append(column_header(suffix, lang))
             numeric.append(True)
         else:
             headers.append(column)
@@ -251,7 +256,7 @@ def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], ro
             if is_number:
                 cells.append(format_metric(value, cell_fmt, currency))
             elif value is None:
-                cells.append(NULL_DIMENSION)
+                cells.append(null)
             elif isinstance(value, dt.datetime) and value.time() == dt.time():
                 cells.append(value.date().isoformat())
             elif isinstance(value, (dt.date, dt.time)):
@@ -260,7 +265,7 @@ def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], ro
                 cells.append(str(value))
         table_rows.append(cells)
     if rows > MAX_TABLE_ROWS:
-        notes.append(f"The table shows the first {MAX_TABLE_ROWS:,} of {rows:,} rows.")
+        notes.append(text("table_rows", lang, shown=f"{MAX_TABLE_ROWS:,}", total=f"{rows:,}"))
     legend = [(s.name, s.color, s.kind) for s in chart_series] if chart is not None else []
     return _Section(name=name, label=metric_label(metric, context.lang),
                     description=getattr(metric, "description", "") or "",

@@ -2,11 +2,13 @@
 
 Metric columns are headed by the metric's label in the requested language
 (falling back to English, then to the metric's name) and formatted by the
-metric's ``format``; ``<metric>__<suffix>`` columns (comparisons) are headed
-``Label (suffix)``; ``currency`` values carry the run's currency symbol
-(``--currency`` or kpispec.yaml's ``currency``). Dimension columns are headed
-by the dimension's label where the model gives one. NULL metric values show as
-``—``, NULL dimension values as ``∅``.
+metric's ``format``; ``<metric>__<suffix>`` columns (comparisons, targets) are
+headed ``Label (suffix)``, the suffix in the same language; the change of a
+``percent`` metric is in percentage points (``+13.1 pp``); ``currency`` values
+carry the run's currency symbol (``--currency`` or kpispec.yaml's ``currency``).
+Dimension columns are headed by the dimension's label where the model gives one.
+NULL metric values show as ``—``, NULL dimension values as a word
+(``(none)``, ``(brak)`` in Polish…).
 
 On a terminal, a table wider than the window is printed as several tables,
 each with the period and dimension columns followed by as many metric columns
@@ -41,19 +43,24 @@ __all__ = [
     "TableWriter",
     "column_blocks",
     "column_format",
+    "column_header",
+    "comparison_text",
     "dimension_label",
     "format_metric",
     "metric_label",
+    "null_dimension",
     "open_table",
     "register_sinks",
 ]
 
 #: Shown for a NULL metric value.
 NULL_METRIC = "—"
-#: Shown for a NULL dimension value.
-NULL_DIMENSION = "∅"
+#: Shown for a NULL dimension value in English (:func:`null_dimension` in other languages).
+NULL_DIMENSION = "(none)"
 #: Suffixes of derived columns whose values are percentages whatever the metric's format.
 _PERCENT_SUFFIXES = frozenset({"change_pct", "attainment"})
+#: Suffixes kpispec names itself: their headers are words in the run's language.
+_SUFFIXES = frozenset({"compare", "change", "change_pct", "target", "attainment"})
 _DURATIONS = frozenset({"days", "hours", "years"})
 #: Console width for piped output: wide enough that rich never wraps or truncates.
 _UNBOUNDED_WIDTH = 1_000_000
@@ -92,13 +99,16 @@ def metric_label(metric: Any, lang: str) -> str:
 def format_metric(value: Any, fmt: str | None, currency: str = "") -> str:
     """A metric value as the table shows it.
 
-    ``percent`` values are already scaled (``30.0`` is 30 %); ``number`` and no
-    format use thousands separators and at most two decimals; ``currency`` shows
-    ``currency`` — one character before the number, a longer one after it.
+    ``percent`` values are already scaled (``30.0`` is 30 %); ``pp`` (percentage
+    points: the change of a percentage) is signed; ``number`` and no format use
+    thousands separators and at most two decimals; ``currency`` shows ``currency`` —
+    one character before the number, a longer one after it.
 
     >>> [format_metric(v, f) for v, f in [(30, "percent"), (1234.5, "currency"), (12.34, "days"),
     ...                                  (1234567, None), (1234.5678, "number"), (None, "number")]]
     ['30.0 %', '1,234.50', '12.3', '1,234,567', '1,234.57', '—']
+    >>> format_metric(13.08, "pp"), format_metric(-2.5, "pp"), format_metric(0.01, "pp")
+    ('+13.1 pp', '-2.5 pp', '0.0 pp')
     >>> format_metric(-1234.5, "currency", "$"), format_metric(1234.5, "currency", "zł")
     ('-$1,234.50', '1,234.50 zł')
     """
@@ -114,6 +124,8 @@ def format_metric(value: Any, fmt: str | None, currency: str = "") -> str:
         return "NaN" if math.isnan(value) else ("∞" if value > 0 else "-∞")
     if fmt == "percent":
         text = f"{value:,.1f} %"
+    elif fmt == "pp":
+        text = f"{value:+,.1f} pp"
     elif fmt == "currency":
         text = f"{value:,.2f}"
     elif fmt in _DURATIONS:
@@ -122,8 +134,8 @@ def format_metric(value: Any, fmt: str | None, currency: str = "") -> str:
         return f"{value:,d}"
     else:
         text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    if text.startswith("-") and not text.strip("-0.,% "):
-        text = text[1:]  # a tiny negative value rounds to "0.0", never "-0.0"
+    if text[:1] in "+-" and not text.strip("+-0.,% p"):
+        text = text[1:]  # a value rounding to 0 shows as "0.0", never "-0.0" or "+0.0"
     if fmt == "currency" and currency:
         sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
         text = f"{sign}{currency}{digits}" if len(currency) == 1 else f"{text} {currency}"
@@ -134,7 +146,8 @@ def column_format(name: str, context: SinkContext) -> tuple[str | None, bool]:
     """The display format of result column ``name`` and whether it holds metric values.
 
     ``<metric>__change_pct`` and ``__attainment`` are percentages whatever the metric's
-    format; other ``<metric>__<suffix>`` columns take the metric's (or the metric type's
+    format; ``<metric>__change`` of a ``percent`` metric is in percentage points (``pp``);
+    other ``<metric>__<suffix>`` columns take the metric's (or the metric type's
     ``column_formats``).
     """
     metrics: Mapping[str, Any] = {str(getattr(m, "name", m)): m for m in context.metrics}
@@ -145,8 +158,38 @@ def column_format(name: str, context: SinkContext) -> tuple[str | None, bool]:
         metric = metrics[base]
         fmt = (getattr(metric, "column_formats", None) or {}).get(suffix) or (
             "percent" if suffix in _PERCENT_SUFFIXES else getattr(metric, "format", None))
+        if suffix == "change" and fmt == "percent":
+            fmt = "pp"
         return fmt, True
     return None, False
+
+
+def column_header(suffix: str, lang: str) -> str:
+    """The words for a ``<metric>__<suffix>`` column: ``change`` → ``zmiana`` in Polish."""
+    from kpispec._i18n import text
+
+    return text(suffix, lang) if suffix in _SUFFIXES else suffix.replace("_", " ")
+
+
+def comparison_text(context: SinkContext) -> str:
+    """The run's comparison in words in its language (empty: none): ``previous period``,
+    ``baseline 2024-01-01 to 2024-04-01``."""
+    from kpispec._i18n import text
+
+    compare = getattr(context, "compare", None) or ""
+    baseline = getattr(context, "baseline", None)
+    if compare == "baseline" and baseline:
+        return text("baseline", context.lang, start=baseline[0], end=baseline[1])
+    if compare in ("previous_period", "same_period_last_year"):
+        return text(compare, context.lang)
+    return compare.replace("_", " ")
+
+
+def null_dimension(lang: str) -> str:
+    """What a NULL dimension value is shown as in ``lang``: ``(none)``, ``(brak)``…"""
+    from kpispec._i18n import text
+
+    return text("null", lang)
 
 
 def dimension_label(name: str, context: SinkContext) -> str:
@@ -196,7 +239,8 @@ class TableWriter:
             return
         columns = _columns(self.schema, self.context)
         currency = getattr(self.context, "currency", "") or ""
-        cells = [[_cell(column, value, currency) for column, value in zip(columns, row)]
+        null = null_dimension(self.context.lang)
+        cells = [[_cell(column, value, currency, null) for column, value in zip(columns, row)]
                  for row in rows]
         if _is_terminal(out):
             console = _console(out, terminal=True)
@@ -242,12 +286,9 @@ def _columns(schema: pa.Schema, context: SinkContext) -> list[_Column]:
                                    getattr(metric, "format", None), True))
         elif "__" in name and name.split("__", 1)[0] in metrics:
             base, suffix = name.split("__", 1)
-            metric = metrics[base]
-            fmt = getattr(metric, "column_formats", {}).get(suffix) or (
-                "percent" if suffix in _PERCENT_SUFFIXES else getattr(metric, "format", None))
-            shown = suffix.replace("_pct", " %").replace("_", " ")
-            header = f"{metric_label(metric, context.lang)} ({shown})"
-            columns.append(_Column(name, header, "metric", fmt, True))
+            header = (f"{metric_label(metrics[base], context.lang)} "
+                      f"({column_header(suffix, context.lang)})")
+            columns.append(_Column(name, header, "metric", column_format(name, context)[0], True))
         elif numeric and not context.metrics:  # no metadata: treat numbers as metrics
             columns.append(_Column(name, name, "metric", None, True))
         else:
@@ -326,14 +367,14 @@ def _table(columns: list[_Column], rows: list[list[Any]], console: Console) -> T
     return table
 
 
-def _cell(column: _Column, value: Any, currency: str = "") -> Any:
+def _cell(column: _Column, value: Any, currency: str = "", null: str = NULL_DIMENSION) -> Any:
     from rich.text import Text
 
     if column.kind == "metric" or (column.numeric and value is not None):
         text = format_metric(value, column.fmt, currency)
         return Text(text, style="dim") if value is None else Text(text)
     if value is None:
-        return Text(NULL_DIMENSION, style="dim")
+        return Text(null, style="dim")
     if column.kind == "period" and isinstance(value, dt.datetime):
         return Text(value.date().isoformat() if value.time() == dt.time() else value.isoformat(" "))
     if isinstance(value, (dt.date, dt.time)):

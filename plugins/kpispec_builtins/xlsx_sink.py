@@ -5,12 +5,15 @@ Targets: ``kpis.xlsx``, ``xlsx:kpis.bin``, ``xlsx://out/kpis.xlsx``. Needs the
 
 The sheet ``result`` holds one row per result row under a header of column
 names (frozen, so it stays in view), dates as Excel dates, numbers as numbers
-shown by the metric's format (``percent`` values are already scaled, so 30.0
-shows as ``30.0 %``; ``currency`` with the run's currency symbol). Text is
-always stored as text — a dimension value such as ``=HYPERLINK(…)`` is never
-a formula — with the control characters Excel cannot hold removed. The sheet
-``about`` lists each metric's label, description and formula, the query's
-range and source, and the SQL that ran. Excel holds at most 1,048,575 data
+with a number format on every column: the metric's format (``percent`` values
+are already scaled, so 30.0 shows as ``30.0 %``; the change of a percentage in
+percentage points, ``+13.1 pp``; ``currency`` with the run's currency symbol),
+whole numbers without decimals, other numbers with two. Text is always stored
+as text — a dimension value such as ``=HYPERLINK(…)`` is never a formula — with
+the control characters Excel cannot hold removed; a NULL dimension value is the
+word ``(none)`` in the run's language (NULL metric values stay empty cells).
+The sheet ``about`` lists, in the run's language, each metric's label,
+description and formula, the query's range and source, and the SQL that ran. Excel holds at most 1,048,575 data
 rows; a larger result is refused (use Parquet or CSV).
 """
 
@@ -28,7 +31,12 @@ from kpispec.extensions import SinkContext, SinkType
 from kpispec.hookspecs import hookimpl
 
 from kpispec_builtins._files import TextSinkWriter
-from kpispec_builtins.table_sink import column_format, metric_label
+from kpispec_builtins.table_sink import (
+    column_format,
+    comparison_text,
+    metric_label,
+    null_dimension,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -64,14 +72,18 @@ def open_xlsx(target: str, schema: pa.Schema, context: SinkContext) -> XlsxWrite
     return XlsxWriter(target, schema, context)
 
 
-def number_format(fmt: str | None, currency: str = "") -> str:
-    """The Excel number format of a metric format.
+def number_format(fmt: str | None, currency: str = "", *, integer: bool = False) -> str:
+    """The Excel number format of a metric format (``integer``: the column holds whole numbers).
 
     >>> number_format("percent"), number_format("currency", "$"), number_format("currency", "zł")
     ('#,##0.0" %"', '"$"#,##0.00', '#,##0.00" zł"')
+    >>> number_format("pp"), number_format(None, integer=True), number_format(None)
+    ('+#,##0.0" pp";-#,##0.0" pp";0.0" pp"', '#,##0', '#,##0.00')
     """
     if fmt == "percent":
         return '#,##0.0" %"'
+    if fmt == "pp":
+        return '+#,##0.0" pp";-#,##0.0" pp";0.0" pp"'
     if fmt == "currency":
         symbol = currency.replace('"', "")
         if not symbol:
@@ -79,9 +91,9 @@ def number_format(fmt: str | None, currency: str = "") -> str:
         return f'"{symbol}"#,##0.00' if len(symbol) == 1 else f'#,##0.00" {symbol}"'
     if fmt in ("days", "hours", "years"):
         return "#,##0.0"
-    if fmt == "integer":
+    if fmt == "integer" or integer:
         return "#,##0"
-    return "#,##0.##"
+    return "#,##0.00"
 
 
 class XlsxWriter(TextSinkWriter):
@@ -105,7 +117,10 @@ class XlsxWriter(TextSinkWriter):
         sheet.freeze_panes = "A2"
         currency = getattr(self.context, "currency", "") or ""
         self._formats: list[str | None] = []
+        self._nulls: list[str | None] = []  # what a NULL is written as, per column
+        null = null_dimension(self.context.lang)
         for index, field in enumerate(self.schema, start=1):
+            self._nulls.append(null if field.name in self.context.dimensions else None)
             numeric = (pa.types.is_integer(field.type) or pa.types.is_floating(field.type)
                        or pa.types.is_decimal(field.type))
             fmt, is_metric = column_format(field.name, self.context)
@@ -114,11 +129,13 @@ class XlsxWriter(TextSinkWriter):
             elif pa.types.is_timestamp(field.type):
                 shown = "yyyy-mm-dd hh:mm:ss"
             elif numeric and (is_metric or fmt):
-                shown = number_format(fmt, currency)
+                shown = number_format(fmt, currency, integer=pa.types.is_integer(field.type))
             elif pa.types.is_integer(field.type):
                 shown = "0"
+            elif numeric:
+                shown = "General"
             else:
-                shown = None
+                shown = "@"  # text
             self._formats.append(shown)
             sheet.column_dimensions[get_column_letter(index)].width = max(12, min(48, len(field.name) + 4))
         bold = Font(bold=True)
@@ -139,12 +156,14 @@ class XlsxWriter(TextSinkWriter):
         sheet = self._sheet
         for row in zip(*columns):
             cells = []
-            for value, shown in zip(row, self._formats):
+            for value, shown, null in zip(row, self._formats, self._nulls):
                 cell = self._cell(sheet, value=None)
-                cell_value = _cell_value(value)
+                cell_value = _cell_value(value) if value is not None or null is None else null
                 if isinstance(cell_value, str):
                     cell.value = cell_value
                     cell.data_type = "s"  # text stays text: never a formula
+                    if shown == "@":
+                        cell.number_format = shown
                 else:
                     cell.value = cell_value
                     if shown and cell_value is not None:
@@ -176,10 +195,12 @@ class XlsxWriter(TextSinkWriter):
         super().abort()
 
     def _about(self) -> None:
+        from kpispec._i18n import grain_text, text
         from openpyxl.cell import WriteOnlyCell
         from openpyxl.styles import Font
 
         context = self.context
+        lang = context.lang
         sheet = self._book.create_sheet("about")
         sheet.column_dimensions["A"].width = 28
         sheet.column_dimensions["B"].width = 40
@@ -198,25 +219,26 @@ class XlsxWriter(TextSinkWriter):
                 cells.append(cell)
             sheet.append(cells)
 
-        row("metric", "label", "description", "formula", header=True)
+        row(*(text(key, lang).lower() for key in ("metric", "label", "description", "formula")),
+            header=True)
         formulas = getattr(context, "formulas", {}) or {}
         for metric in context.metrics:
             row(metric.name, metric_label(metric, context.lang),
                 getattr(metric, "description", "") or "", formulas.get(metric.name, ""))
         row()
         start, end = getattr(context, "start", None), getattr(context, "end", None)
-        for key, value in (("grain", context.grain),
-                           ("from", start.isoformat() if start else "(open)"),
-                           ("to (exclusive)", end.isoformat() if end else "(open)"),
-                           ("dimensions", ", ".join(context.dimensions) or "(none)"),
-                           ("comparison", getattr(context, "compare", None) or "(none)"),
+        for key, value in (("grain", grain_text(context.grain, lang)),
+                           ("from", start.isoformat() if start else text("open", lang)),
+                           ("to_exclusive", end.isoformat() if end else text("open", lang)),
+                           ("dimensions", ", ".join(context.dimensions) or text("null", lang)),
+                           ("comparison", comparison_text(context) or text("null", lang)),
                            ("source", getattr(context, "source", "") or ""),
                            ("rows", f"{self._rows:,}")):
-            row(key, value)
+            row(text(key, lang).lower(), value)
         sql = getattr(context, "sql", "")
         if sql:
             row()
-            row("SQL", header=True)
+            row(text("sql", lang), header=True)
             for line in sql.splitlines():
                 row(line)
 

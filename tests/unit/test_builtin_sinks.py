@@ -361,7 +361,7 @@ def test_table_formats_values(result: pa.Table) -> None:
     lines = text.splitlines()
     assert lines[0].split() == ["period", "region", "Close", "rate", "deals"]
     assert lines[2].split() == ["2024-01-01", "EMEA", "30.0", "%", "10"]
-    assert lines[3].split() == ["2024-01-01", "∅", "—", "0"]
+    assert lines[3].split() == ["2024-01-01", "(none)", "—", "0"]
     assert lines[4].split() == ["2024-02-01", "AMER", "0.3", "%", "1,234,567"]
     assert lines[5].split() == ["2024-03-01", "Łódź,", '"PL"', "0.0", "%", "-3"]
     assert len(lines) == 6
@@ -376,12 +376,17 @@ def test_table_labels_in_language(result: pa.Table, lang: str, header: str) -> N
 
 def test_table_comparison_columns(result: pa.Table) -> None:
     table = result.append_column("close_rate__compare", pa.array([25.0, None, 1.0, 2.0])) \
+        .append_column("close_rate__change", pa.array([5.0, None, -0.7, -2.0])) \
         .append_column("close_rate__change_pct", pa.array([20.0, None, -70.0, -100.0]))
-    header, _, first, second, *_ = render(table, lang="pl").splitlines()
-    assert "Współczynnik zamknięcia (compare)" in header
-    assert "Współczynnik zamknięcia (change %)" in header
-    assert first.split()[-4:] == ["25.0", "%", "20.0", "%"]
-    assert second.split()[-2:] == ["—", "—"]
+    header, _, first, second, third, *_ = render(table, lang="pl").splitlines()
+    # Headers kpispec writes itself are in the run's language too.
+    assert "Współczynnik zamknięcia (porównanie)" in header
+    assert "Współczynnik zamknięcia (zmiana)" in header
+    assert "Współczynnik zamknięcia (zmiana %)" in header
+    # A percentage's change is in percentage points, signed; its relative change in %.
+    assert first.split()[-6:] == ["25.0", "%", "+5.0", "pp", "20.0", "%"]
+    assert third.split()[-6:] == ["1.0", "%", "-0.7", "pp", "-70.0", "%"]
+    assert second.split()[-3:] == ["—", "—", "—"]
 
 
 def test_table_without_metric_metadata(result: pa.Table) -> None:

@@ -136,7 +136,7 @@ def test_tables_hold_the_result_formatted(report: SimpleNamespace) -> None:
     assert len(revenue["rows"]) == len(rows)
     for shown, row in zip(revenue["rows"], rows):
         assert shown[0] == row["period"].isoformat()
-        assert shown[1] == (row["region"] if row["region"] is not None else "∅")
+        assert shown[1] == (row["region"] if row["region"] is not None else "(none)")
         assert shown[2] == format_metric(row["revenue"], "currency", "$")
         assert shown[6] == format_metric(row["revenue__target"], "currency", "$")
         assert shown[7] == format_metric(row["revenue__attainment"], "percent")

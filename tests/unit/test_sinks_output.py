@@ -63,7 +63,11 @@ def test_csv_json_jsonl_parquet_xlsx_read_back_equal_the_result(workspace: Simpl
     support.assert_same_rows(support.read_jsonl(targets["jsonl"].read_text(encoding="utf-8"),
                                                 schema), expected)
     support.assert_same_rows(support.read_parquet(targets["parquet"]), expected)
-    support.assert_same_rows(support.read_xlsx(targets["xlsx"]), expected, ints_as_floats=True)
+    # Excel is read by people: a NULL dimension value is a word there, as on the terminal.
+    assert any(row["region"] is None for row in expected)
+    for_people = [{**row, "region": "(none)" if row["region"] is None else row["region"]}
+                  for row in expected]
+    support.assert_same_rows(support.read_xlsx(targets["xlsx"]), for_people, ints_as_floats=True)
     assert leftovers(tmp_path) == []
 
 
