@@ -292,7 +292,7 @@ class _Builder:
             trees = [lowered.expr, *lowered.columns.values()]
             for column in (c for tree in trees for c in tree.find_all(exp.Column)):
                 if column.table or column.name not in measures:
-                    ref = column.sql()
+                    ref = column.sql() if column.table else column.name  # "Sales": Sales
                     refs.append(inputs[ref].metric if ref in inputs else ref)
             refs += [i.metric for i in inputs.values()]
             self.metrics[name] = Metric(
