@@ -21,6 +21,9 @@ from kpispec.errors import KpispecError
 __all__ = ["PluginNames", "create_plugin", "plugin_names"]
 
 _PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+#: Longest plugin name: its derived names (``kpispec-<name>``, ``tests/test_kpispec_<name>.py``,
+#: ``<name>_difference``) stay well inside a file name's 255 bytes.
+MAX_PLUGIN_NAME = 64
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,10 @@ def plugin_names(name: str) -> PluginNames:
     """
     plugin = name.strip().lower().replace("-", "_")
     plugin = plugin.removeprefix("kpispec_")
+    if len(plugin) > MAX_PLUGIN_NAME:
+        raise KpispecError(
+            f"a plugin name is at most {MAX_PLUGIN_NAME} characters; {name[:20]!r}... has "
+            f"{len(plugin)}. Choose a shorter name, e.g. 'kpispec new-plugin acme-sales'")
     if not _PLUGIN_NAME.match(plugin):
         raise KpispecError(
             f"{name!r} cannot name a plugin: use lower-case letters, digits, '-' or '_', "
@@ -74,8 +81,8 @@ def create_plugin(name: str, directory: Path | None = None, *, author: str = "")
         author: the author written into ``pyproject.toml``.
 
     Raises:
-        KpispecError: the name is invalid or taken by an installed plugin, or the
-            directory is not empty.
+        KpispecError: the name is invalid or taken by an installed plugin, the
+            directory is not empty, or a file cannot be written (nothing is left then).
     """
     names = plugin_names(name)
     taken = _installed_plugins()
@@ -103,13 +110,30 @@ def create_plugin(name: str, directory: Path | None = None, *, author: str = "")
         "tests/conftest.py": CONFTEST,
         f"tests/test_{names.module}.py": TESTS,
     }
-    written = []
-    for relative, template in files.items():
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(Template(template).substitute(values), encoding="utf-8")
-        written.append(target)
+    written: list[Path] = []
+    created_root = not root.exists()
+    try:
+        for relative, template in files.items():
+            target = root / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(Template(template).substitute(values), encoding="utf-8")
+            written.append(target)
+    except OSError as exc:
+        _remove_partial(root if created_root else None, written)
+        raise KpispecError(f"cannot create the plugin in {str(root)!r}: "
+                           f"{exc.strerror or exc}; nothing was left there") from None
     return written
+
+
+def _remove_partial(root: Path | None, written: list[Path]) -> None:
+    """Undo a failed :func:`create_plugin`: the directory it made, or the files it wrote."""
+    import shutil
+
+    if root is not None:
+        shutil.rmtree(root, ignore_errors=True)
+        return
+    for path in written:
+        path.unlink(missing_ok=True)
 
 
 def _requirement() -> str:
