@@ -421,30 +421,25 @@ def test_model_named_like_a_sqlite_keyword(tmp_path: Path, word: str) -> None:
     _must(lambda: con.execute(compiled.sql).fetchall())
 
 
-@pytest.mark.xfail(strict=True, reason="in BigQuery a backquoted `a.b` is a path (table a, "
-                   "column b): kpispec qualifies it to the model instead of refusing the unknown "
-                   "qualifier, and DuckDB fails with \"Cannot extract field 'b' from expression "
-                   "deals\" (found by test_cli_run_on_duckdb)")
 def test_dotted_quoted_identifier_in_bigquery(tmp_path: Path) -> None:
+    """Was: BigQuery's `a.b` (column b of a) was qualified to the model instead, and DuckDB
+    failed with "Cannot extract field 'b' from expression deals". Now validation refuses
+    the unknown qualifier where it is written."""
     (tmp_path / "kpispec.yaml").write_text("dialect: bigquery\n")
-    project = _must(lambda: _project(tmp_path, """
-        models:
-          - name: deals
-            table: deals
-            primary_key: id
-            time: ts
-            columns: [id, ts, {name: odd, expr: '`a.b`'}]
-            dimensions: [odd]
-        metrics:
-          - {name: n, type: simple, measure: {model: deals, agg: count}}
-        """))
-    try:
-        compiled = project.compile(["n"], by=["odd"], dialect="duckdb", start="2024-01-01",
-                                   end="2024-03-01")
-    except kpispec.KpispecError:
-        return  # refusing the snippet is the fix
-    con = _duckdb('CREATE TABLE deals (id INT, ts TIMESTAMP, "a.b" VARCHAR)')
-    _must(lambda: con.execute(compiled.sql).fetchall())
+    with pytest.raises(kpispec.SpecErrors) as info:
+        _project(tmp_path, """
+            models:
+              - name: deals
+                table: deals
+                primary_key: id
+                time: ts
+                columns: [id, ts, {name: odd, expr: '`a.b`'}]
+                dimensions: [odd]
+            metrics:
+              - {name: n, type: simple, measure: {model: deals, agg: count}}
+            """)
+    assert "specs.yaml:7:41: models[0].columns[2].expr: unknown qualifier 'a' of column 'b'" \
+        in str(info.value), str(info.value)
 
 
 # ---------------------------------------------------------------------------------

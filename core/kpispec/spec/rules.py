@@ -30,7 +30,7 @@ from kpispec.spec.model import (
 from kpispec.spec.refine import Document, Item, claim
 from kpispec.spec.resolve import ResolveError, Resolver
 from kpispec.spec.schema import suggest
-from kpispec.spec.snippets import parse_query, parse_snippet
+from kpispec.spec.snippets import parse_query, parse_snippet, unqualified
 from sqlglot import exp
 
 __all__ = ["Built", "Document", "build"]
@@ -122,7 +122,7 @@ class _Builder:
                         try:
                             column_exprs[c["name"]] = parse_snippet(
                                 c["expr"], item.dialect(dialect, "columns", i),
-                                item.loc("columns", i, "expr"))
+                                item.loc("columns", i, "expr"), check_column=unqualified)
                         except SpecError as exc:
                             self.errors.append(exc)
             if "table" not in spec and "sql" not in spec:

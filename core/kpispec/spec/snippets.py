@@ -42,6 +42,7 @@ __all__ = [
     "function_names",
     "parse_query",
     "parse_snippet",
+    "unqualified",
 ]
 
 #: Snippets longer than this are refused before parsing (parse time grows with length).
@@ -375,6 +376,17 @@ def parse_snippet(text: str, dialect: str, where: Location, *,
             raise SpecError(problems[0].split(". ", 1)[0] + f" in {text!r}", where,
                             problems[0].split(". ", 1)[1] if ". " in problems[0] else "")
     return tree
+
+
+def unqualified(column: exp.Column) -> str | None:
+    """Why ``column`` cannot be in a column's ``expr`` (None when it can): that reads the
+    model's own table, so a qualifier names something unknown. (In BigQuery a backquoted
+    `` `a.b` `` is column ``b`` of ``a``: BigQuery column names have no dots.)"""
+    if not column.table:
+        return None
+    qualifier = ".".join(part.name for part in column.parts[:-1])
+    return (f"unknown qualifier {qualifier!r} of column {column.name!r}. A column's expr reads "
+            "the columns of its model's own table, unqualified")
 
 
 _QUERY_FUNCTIONS = SCALAR_FUNCTIONS | AGGREGATE_FUNCTIONS | WINDOW_FUNCTIONS
