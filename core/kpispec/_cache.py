@@ -14,6 +14,11 @@ of everything the result depends on:
   value is kept and checked on use, never the value);
   a file that calls any other plugin-provided template function is not cached.
 
+A project that holds a secret is never cached, since the pickle would keep it in
+plain text: one whose templates read a variable with a credential's name
+(``MYSQL_PWD``, ``DATABASE_URL``… — see :mod:`kpispec._env_policy`), or whose
+``source:`` in kpispec.yaml carries a password or a credential parameter.
+
 A cache file is only ever read from a directory the current user owns and
 others cannot write to (pickles run code when loaded): ``$KPISPEC_CACHE_DIR``,
 else ``$XDG_CACHE_HOME/kpispec``, else ``~/.cache/kpispec``. Anything wrong with
@@ -34,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["cache_dir", "enabled", "fingerprint", "read", "write"]
+__all__ = ["cache_dir", "enabled", "fingerprint", "holds_secret", "read", "write"]
 
 #: Bumped when what is pickled changes shape.
 FORMAT = 1
@@ -173,6 +178,9 @@ def write(key: str, project: Any, environment: Iterable[tuple[str, str | None]])
     """Store ``project`` under ``key``; any failure leaves the cache as it was."""
     directory = cache_dir()
     try:
+        environment = list(environment)
+        if holds_secret(project, environment):
+            return
         directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _private(directory):
             return
@@ -190,6 +198,36 @@ def write(key: str, project: Any, environment: Iterable[tuple[str, str | None]])
         _prune(directory)
     except Exception:  # a full disk or a read-only home: run without the cache
         return
+
+
+def holds_secret(project: Any, environment: Iterable[tuple[str, str | None]]) -> bool:
+    """Whether a built project would carry a secret into the cache file.
+
+    >>> from types import SimpleNamespace as S
+    >>> holds_secret(S(settings=S(source="postgresql://me:pw@db/crm")), [])
+    True
+    >>> holds_secret(S(settings=S(source="duckdb:///crm.duckdb")), [("MYSQL_PWD", "x")])
+    True
+    >>> holds_secret(S(settings=S(source="duckdb:///crm.duckdb")), [("KPISPEC_SCHEMA", "crm")])
+    False
+    """
+    from urllib.parse import parse_qsl, urlsplit
+
+    from kpispec._env_policy import looks_secret
+    from kpispec.errors import is_credential_name
+
+    if any(looks_secret(name) and value for name, value in environment):
+        return True
+    source = getattr(getattr(project, "settings", None), "source", None)
+    if not isinstance(source, str) or "://" not in source:
+        return False
+    try:
+        parts = urlsplit(source)
+        password = parts.password
+    except ValueError:
+        return True  # cannot tell: do not keep it
+    return bool(password) or any(is_credential_name(name) and value
+                                 for name, value in parse_qsl(parts.query))
 
 
 def _prune(directory: Path) -> None:

@@ -41,6 +41,7 @@ __all__ = [
     "UnknownMetricError",
     "UnsupportedDialectFeature",
     "is_credential_name",
+    "mask_credentials",
     "mask_secrets",
     "mask_url_parameters",
     "register_secret",
@@ -226,6 +227,18 @@ def mask_url_parameters(url: str) -> str:
     return head + mark + _SETTING_CREDENTIAL.sub(lambda m: f"{m.group('head')}***", query)
 
 
+def mask_credentials(text: str) -> str:
+    """``text`` with the credentials it spells out masked: a URL's password,
+    ``password=…`` settings and credential-named parameters (not registered secrets).
+
+    >>> mask_credentials("postgresql://me:pw@db/crm?sslmode=require host=db pwd=x")
+    'postgresql://me:***@db/crm?sslmode=require host=db pwd=***'
+    """
+    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
+    text = _SETTING_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
+    return _SETTING_CREDENTIAL.sub(lambda m: f"{m.group('head')}***", text)
+
+
 def mask_secrets(text: str) -> str:
     """``text`` with every password replaced by ``***``.
 
@@ -238,9 +251,7 @@ def mask_secrets(text: str) -> str:
     """
     if not text:
         return text
-    text = _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
-    text = _SETTING_PASSWORD.sub(lambda m: f"{m.group('head')}***", text)
-    text = _SETTING_CREDENTIAL.sub(lambda m: f"{m.group('head')}***", text)
+    text = mask_credentials(text)
     with _secrets_lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:

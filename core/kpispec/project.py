@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from sqlglot import exp
 
+from kpispec._env_policy import env_var_allowed, looks_secret, safe_value
 from kpispec._packs import (
     Source,
     build_leaving_out,
@@ -499,33 +500,6 @@ def _settings(root: Path) -> tuple[Settings, str | None]:
                     env_vars=tuple(doc.get("env_vars") or ())), display
 
 
-#: Words that make an environment variable's name look like a secret's: a glob in
-#: ``env_vars`` never matches such a name, only the exact name does.
-_SECRET_WORDS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "PRIVATE")
-
-
-def _looks_secret(name: str) -> bool:
-    return any(word in name.upper() for word in _SECRET_WORDS)
-
-
-def _env_var_allowed(name: str, allowed: Sequence[str]) -> bool:
-    """Whether ``env_var(name)`` may read ``name`` under the ``env_vars`` setting ``allowed``.
-
-    >>> _env_var_allowed("KPISPEC_SCHEMA", ["KPISPEC_*"]), _env_var_allowed("HOME", ["KPISPEC_*"])
-    (True, False)
-    >>> _env_var_allowed("KPISPEC_TOKEN", ["KPISPEC_*"]), _env_var_allowed("KPISPEC_TOKEN", ["KPISPEC_TOKEN"])
-    (False, True)
-    """
-    import fnmatch
-
-    if name in allowed:
-        return True
-    if _looks_secret(name):
-        return False
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in allowed
-               if any(c in pattern for c in "*?"))
-
-
 def _template_context(settings: Settings, variables: Mapping[str, Any]) -> dict[str, Any]:
     """What spec templates can call: ``var``, ``env_var`` and what plugins register.
 
@@ -547,9 +521,9 @@ def _template_context(settings: Settings, variables: Mapping[str, Any]) -> dict[
     def env_var(name: str, default: Any = _MISSING) -> Any:
         if not isinstance(name, str) or not name:
             raise LookupError(f"env_var() takes the name of an environment variable, not {name!r}")
-        if not _env_var_allowed(name, settings.env_vars):
+        if not env_var_allowed(name, settings.env_vars):
             why = (" (a name that looks like a secret must be listed exactly, a pattern does "
-                   "not match it)" if _looks_secret(name) and settings.env_vars else "")
+                   "not match it)" if looks_secret(name) and settings.env_vars else "")
             raise LookupError(f"env_var({name!r}) is not allowed: add {name!r} to 'env_vars:' in "
                               f"kpispec.yaml{why}")
         value = os.environ.get(name)
@@ -558,7 +532,7 @@ def _template_context(settings: Settings, variables: Mapping[str, Any]) -> dict[
                 raise LookupError(f"environment variable {name!r} is not set: set it, or give "
                                   f"env_var() a default: env_var({name!r}, 'value')")
             return default
-        return value
+        return safe_value(name, value)  # a URL's password masked: it goes into reports
 
     context: dict[str, Any] = {name: r.item for name, r in get_registry().template_context.items()}
     context["var"] = var
