@@ -227,14 +227,19 @@ def _notes(plan: Plan) -> tuple[tuple[str, ...], dict[str, dict[dt.date, float]]
                      f"{q.end}, so only its days before {q.end} are counted "
                      "(--partial drop leaves it out)")
     targets: dict[str, dict[dt.date, float]] = {}
-    if q.targets and q.dimensions:
+    # One note for the metrics without targets, and none about targets per period when no
+    # metric has any: notes only where they tell the user something.
+    without = [n for n in q.metrics
+               if next(o.metric.targets for o in plan.outputs if o.name == n) is None]
+    if q.targets and q.dimensions and len(without) < len(q.metrics):
         notes.append("targets are per period, not per dimension value: every row of a period "
                      "gets the same __target")
+    if q.targets and without:
+        notes.append(_without_targets(without, len(q.metrics)))
     if q.targets:
         for name in q.metrics:
             metric_targets = next(o.metric.targets for o in plan.outputs if o.name == name)
             if metric_targets is None:
-                notes.append(f"{name} has no targets: no {name}__target column")
                 continue
             constant, periods = target_applies(plan, name)
             if periods:
@@ -243,6 +248,17 @@ def _notes(plan: Plan) -> tuple[tuple[str, ...], dict[str, dict[dt.date, float]]
                 notes.append(f"{name}: its targets per {metric_targets.grain} period do not apply "
                              f"by {q.grain}; its constant target {_number(constant)} does")
     return tuple(notes), targets
+
+
+def _without_targets(names: list[str], total: int) -> str:
+    """The one note about metrics that have no targets (at most five named)."""
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    if len(names) == 1:
+        return f"{names[0]} has no targets: no {names[0]}__target column"
+    if len(names) == total:
+        return (f"--targets: none of these {total} metrics has targets, so there are no "
+                "__target columns (a metric's targets: in its spec gives them)")
+    return f"{shown} have no targets: no __target column for them"
 
 
 def _modify(tree: exp.Expr, dialect: str, context: QueryContext) -> exp.Expr:
