@@ -447,10 +447,6 @@ def test_dotted_quoted_identifier_in_bigquery(tmp_path: Path) -> None:
 # ---------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="every schema 'oneOf' failure on a mapping without "
-                   "table/sql gets the model's message: a column {name: 5}, a dimension "
-                   "{name: 5} or a label {en: 5} is reported as \"models[0].columns[2]: a model "
-                   "needs 'table' or 'sql'\" (spec/schema.py, the oneOf branch of the message)")
 @pytest.mark.parametrize("where", ["columns: [id, ts, {name: 5, type: text}]",
                                    "dimensions: [{name: 5}]",
                                    "label: {en: 5}"])
@@ -466,3 +462,4 @@ def test_schema_message_names_the_real_problem(tmp_path: Path, where: str) -> No
             metrics: []
             """)
     assert "a model needs" not in str(info.value), str(info.value)
+    assert "expected a string, got 5" in str(info.value), str(info.value)

@@ -168,8 +168,11 @@ def _describe(error: Any) -> tuple[str, str]:
                     "Give 'value' (the target of every period) and/or 'periods' (a target per "
                     "period start)")
         return f"give {' or '.join(repr(n) for n in names)}", ""
-    if validator == "oneOf" and isinstance(instance, dict) and not ({"table", "sql"} & set(instance)):
-        return "a model needs 'table' or 'sql'", "Give the table it reads, or a SELECT as 'sql'"
+    if validator in ("oneOf", "anyOf") and error.context and all(
+            e.validator == "type" and not e.relative_path for e in error.context):
+        expected = sorted({str(e.validator_value) for e in error.context})
+        shapes = " or ".join(f"{'an' if t[0] in 'aeiou' else 'a'} {t}" for t in expected)
+        return f"expected {shapes}, got {_short(instance)}", ""
     return error.message, ""
 
 
@@ -196,6 +199,10 @@ def _leaf_errors(error: Any) -> list[Any]:
         best = jsonschema.exceptions.best_match(error.context)
         if best is not None and best.validator != "type":
             return _leaf_errors(best)
+        # An error inside the instance comes from the branch of its shape (a mapping).
+        inside = [e for e in error.context if e.relative_path]
+        if inside:
+            return _leaf_errors(jsonschema.exceptions.best_match(inside))
         typed = [e for e in error.context if e.validator != "type"]
         if typed:
             return _leaf_errors(jsonschema.exceptions.best_match(typed))
