@@ -28,6 +28,7 @@ from functools import lru_cache
 import sqlglot
 from kpispec.compile.dialects import sqlglot_dialect
 from kpispec.errors import Location, SpecError
+from kpispec.spec.system_objects import query_node_refusal
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokenizer_core import Token, TokenType
@@ -286,12 +287,38 @@ def _tokens(text: str, dialect: str) -> list[Token] | str:
 def _parse_all(text: str, dialect: str) -> list[exp.Expr | None] | str:
     try:
         return list(sqlglot.parse(text, read=sqlglot_dialect(dialect)))
-    except (ParseError, TokenError) as exc:
+    except ParseError as exc:
+        return _parse_error(exc, text)
+    except TokenError as exc:
         return f"invalid SQL: {str(exc).splitlines()[0]}"
     except RecursionError:
         return "expression is nested too deeply"
     except Exception as exc:  # sqlglot's parser failing on input it did not foresee: VAR_MAP(x)
         return f"invalid SQL (sqlglot's parser failed with {type(exc).__name__})"
+
+
+def _parse_error(exc: ParseError, text: str) -> str:
+    """sqlglot's parse error in words: where, and what was expected there (never its node classes)."""
+    detail = exc.errors[0] if exc.errors else {}
+    description = str(detail.get("description") or "cannot parse")
+    token = str(detail.get("highlight") or "")
+    line, col = detail.get("line"), detail.get("col")
+    where = ""
+    if isinstance(line, int) and isinstance(col, int):
+        col = max(1, col - len(token) + 1)  # sqlglot gives the token's last character
+        where = f" at line {line}, column {col}" if "\n" in text else f" at character {col}"
+    missing = re.match(r"Required keyword: '(\w+)' missing for <class '[\w.]*\.(\w+)'>", description)
+    if missing and missing.group(2) == "Between":
+        what = f"expected AND after {token!r} (BETWEEN low AND high)"
+    elif missing or description.startswith("Expected"):
+        what = f"expected an expression after {token!r}" if missing else description[0].lower() + description[1:]
+    elif description.startswith("Expecting "):
+        what = f"expected {description.split(' ', 1)[1]!r} after {token!r}"
+    elif description.startswith("Invalid expression") or "<class" in description:
+        what = f"unexpected {token!r}"
+    else:
+        what = description
+    return f"invalid SQL{where}: {what}"
 
 
 @lru_cache(maxsize=4096)
@@ -393,7 +420,8 @@ _QUERY_FUNCTIONS = SCALAR_FUNCTIONS | AGGREGATE_FUNCTIONS | WINDOW_FUNCTIONS
 
 
 def _check_query_node(node: exp.Expr, text: str, dialect: str) -> _Refusal | None:
-    """Refuse what a model's SELECT may not contain."""
+    """Refuse what a model's SELECT may not contain (an allow-list: snippet constructs,
+    allowed functions and the parts of a SELECT; the project's own tables only)."""
     if isinstance(node, (exp.DDL, exp.DML, exp.Command, exp.Placeholder, exp.Parameter)):
         return _Refusal("a model's sql must be a plain SELECT (no statements or parameters)")
     if isinstance(node, exp.Lock):
@@ -419,6 +447,10 @@ def _check_query_node(node: exp.Expr, text: str, dialect: str) -> _Refusal | Non
                 return _Refusal(f"table name {part.name!r} looks like a file or a URL",
                                 "A model's sql reads tables by name; engines would read the "
                                 "file it names")
+    refused = query_node_refusal(node, _SCALAR_NODES | _AGGREGATE_NODES,
+                                 lambda sub: _show(sub, dialect))
+    if refused is not None:
+        return _Refusal(refused[0].replace("{at}", _position(node, text)), refused[1])
     if isinstance(node, exp.Func):
         return _check_function(node, text, _QUERY_FUNCTIONS, dialect, " in a model's sql")
     return None
