@@ -16,8 +16,9 @@ Two flavours:
   ``__x``), SQL functions and casts in snippets, joins in any direction,
   plugin metric types, nonsense query options. They are only compiled.
 
-Both kinds also take names from the catalog pack (``pack=True``: a project's
-model or metric overriding the CRM pack's). test_mutations.py then breaks valid
+Both kinds also take names from the catalog pack (``pack=True``: a project that
+lists the CRM pack, whose models refine or replace the pack's and whose metrics
+override the pack's). test_mutations.py then breaks valid
 projects in small ways, and test_snippets.py fills snippets with token soup.
 
 Draws go through :func:`pick`, :func:`chance` and :func:`ints` (strategies built
@@ -99,6 +100,41 @@ PACK_MODELS = ("calls", "customers", "deal_stage_history", "deals", "leads", "np
 PACK_METRICS = ("won_revenue", "close_rate", "win_rate", "deals_won", "revenue", "churn_rate",
                 "clv", "nps", "cac", "avg_deal_size", "signups", "quota_attainment",
                 "customer_retention_cohorts", "visitor_to_won_deal_funnel", "sales_cycle_days")
+
+
+
+@functools.cache
+def pack_model(name: str) -> dict[str, Any]:
+    """The CRM pack's model ``name``, as the catalog ships it."""
+    from kpispec.spec.loader import load_yaml
+    from kpispec_specs import ROOT
+
+    models = load_yaml(ROOT / "crm" / "models.yaml")["models"]  # reads `on:` as a string
+    return next(m for m in models if m["name"] == name)
+
+
+def _entry_name(entry: Any) -> str:
+    return str(entry if isinstance(entry, str) else entry["name"])
+
+
+def refine_pack_model(model: Model) -> None:
+    """Refine the pack's model of the same name: leave out the pack's columns and dimensions
+    that are not ours (keeping its lifecycle columns when ours has no lifecycle), so nothing
+    of the pack's reaches our queries."""
+    base = pack_model(model.name)
+    ours = {c.name for c in model.columns} | {d.name for d in model.dimensions}
+    keep = set(ours)
+    if model.lifecycle is None:
+        keep |= set((base.get("lifecycle") or {}).values())
+    pack_dimensions = {_entry_name(d) for d in base.get("dimensions") or ()}
+    our_dimensions = {d.name for d in model.dimensions}
+    offered = [_entry_name(e) for key in ("columns", "dimensions") for e in base.get(key) or ()]
+    leave_out = [n for n in dict.fromkeys(offered)
+                 if n not in keep or (n in pack_dimensions and n not in our_dimensions)]
+    model.extra["refine"] = f"crm.{model.name}"
+    if leave_out:
+        model.extra["leave_out"] = leave_out
+
 
 KIND_SQL = {"int": "BIGINT", "float": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN",
             "timestamp": "TIMESTAMP", "date": "DATE"}
@@ -688,7 +724,9 @@ def model_specs(draw: st.DrawFn, strict: bool, taken_models: set[str],
     table_name = fresh(draw, names(strict).filter(lambda n: not known_bugs.avoid_table(n)),
                        taken_tables)
     schema = pick(draw, ["", "", "", "main."])
-    taken: set[str] = set()
+    # a refinement keeps the pack's joins on columns it has: ours never take those names
+    taken: set[str] = {str(j["on"]) for j in pack_model(name).get("joins") or ()} \
+        if name in PACK_MODELS else set()
     pk = fresh(draw, ("id", f"{name}_id", "key", "pk", "ID", "order"), taken)
     columns = [Column(pk, "int", pk)]
     n_time = draw(ints(0 if not strict and chance(draw, 8) else 1, 2))
@@ -704,7 +742,7 @@ def model_specs(draw: st.DrawFn, strict: bool, taken_models: set[str],
     if name in PACK_MODELS:
         # refining a pack's model merges its declared columns into ours: declare ours too
         # (else every name we use is unknown), or replace the pack's model whole
-        replace = known_bugs.REPLACE_PACK_MODELS or draw(BOOLS)
+        replace = draw(BOOLS)
         declare = declare or not replace
     if declare:
         physical_taken = {c.name for c in columns}
@@ -751,6 +789,8 @@ def model_specs(draw: st.DrawFn, strict: bool, taken_models: set[str],
             SHORT_TEXT,
             st.dictionaries(st.sampled_from(("en", "pl", "it", "zh", "pt-BR")),
                             FREE_TEXT, min_size=1, max_size=3)))
+    if name in PACK_MODELS and not replace:
+        refine_pack_model(model)
     return model
 
 
@@ -890,6 +930,8 @@ def projects(draw: st.DrawFn, strict: bool = True, max_models: int = 3,
     if chance(draw, 6):
         settings["version"] = 1
         settings["name"] = draw(FREE_TEXT)
+    if pack:  # a project with its own specs includes a pack only when it lists it
+        settings["packs"] = ["crm"]
     taken_models: set[str] = set()
     taken_tables: set[str] = set()
     models = [draw(model_specs(strict, taken_models, taken_tables, pack))

@@ -37,11 +37,6 @@ AVOID_RENAMED_LIFECYCLE = True
 #: "true" or "false", and kpispec aliases metric and dimension values by their names.
 SQLITE_UNADDRESSABLE = frozenset({"true", "false"})
 
-#: test_refined_pack_model_inherits_a_join_to_a_left_out_model,
-#: test_inherited_join_error_points_at_the_inherited_join: a project model named like a pack
-#: model replaces it (``replace: true``) instead of refining it and inheriting its joins.
-REPLACE_PACK_MODELS = True
-
 #: test_long_names_collide_on_postgres: CTE names and aliases kpispec derives from long
 #: model, time column and metric names pass PostgreSQL's 63 bytes (and collide once cut) or
 #: MySQL's 64 for CTE names. The generators keep names short.
