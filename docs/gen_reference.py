@@ -300,6 +300,21 @@ on without the broken plugin.
 See [Plugin hooks](plugin-hooks.md#how-plugins-are-found) for details, and
 [Writing plugins](writing-plugins.md) for `kpispec new-plugin`.
 
+## Shell completion
+
+Commands and options complete in bash (4.4 or newer), zsh and fish, and so do
+metric names (`kpispec run clo<Tab>`) and `--by` dimensions — those the metrics
+already on the command line can be grouped by — of the project named with `-p`
+(else the current directory). Turn it on once:
+
+```console
+$ echo 'eval "$(_KPISPEC_COMPLETE=bash_source kpispec)"' >> ~/.bashrc
+$ echo 'eval "$(_KPISPEC_COMPLETE=zsh_source kpispec)"' >> ~/.zshrc
+$ _KPISPEC_COMPLETE=fish_source kpispec > ~/.config/fish/completions/kpispec.fish
+```
+
+A project that does not load completes no names and prints nothing.
+
 ## The project cache
 
 Every command that loads a project keeps the validated result in the user's

@@ -222,3 +222,36 @@ def test_public_api_is_sorted_and_importable() -> None:
         namespace: dict[str, Any] = {}
         exec(f"from kpispec import {name}", namespace)  # noqa: S102 - fixed names only
         assert namespace[name] is getattr(fresh, name)
+
+
+# (6) shown output is real output --------------------------------------------------------
+
+
+def test_getting_started_demo_output_is_what_the_demo_prints(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """The page's `kpispec demo` output (its first rows, up to the `…`) is what the demo prints."""
+    from click.testing import CliRunner
+    from kpispec.cli import main
+
+    text = (DOCS / "getting_started.md").read_text(encoding="utf-8")
+    block = re.search(r"```console\n\$ kpispec demo\n```\n.*?```text\n(.*?)\n```", text, re.S)
+    assert block, "getting_started.md has no output block after `$ kpispec demo`"
+    shown = block.group(1).splitlines()
+    assert shown[-1] == "…"
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo"])
+    assert result.exit_code == 0, result.output
+    printed = [re.sub(r", [\d.]+ s\)", ", 1.2 s)", line) for line in result.stderr.splitlines()]
+    printed = [line.replace(str(Path(ROOT, "specs", "examples", "demo")),
+                            "…/specs/examples/demo") for line in printed]
+    printed += result.stdout.splitlines()
+    assert shown[:-1] == printed[:len(shown) - 1]
+
+
+def test_getting_started_says_fourteen_dialects() -> None:
+    from kpispec.compile import dialects
+
+    text = (DOCS / "getting_started.md").read_text(encoding="utf-8")
+    counts = {int(n) for n in re.findall(r"\[(\d+) dialects\]", text)}
+    assert counts == {len(dialects.DIALECTS)} == {14}

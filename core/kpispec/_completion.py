@@ -35,7 +35,9 @@ def complete_dimensions(ctx: click.Context, param: click.Parameter,
     project = _project(ctx)
     if project is None:
         return []
-    metrics = [m for m in ctx.params.get("metrics") or () if m in project.metrics]
+    # While an option waits for its value, click leaves the arguments before it unparsed.
+    words = [*(ctx.params.get("metrics") or ()), *ctx.args]
+    metrics = [m for m in dict.fromkeys(words) if m in project.metrics]
     try:
         names = _names(project, metrics)
     except Exception:  # completion never fails loudly

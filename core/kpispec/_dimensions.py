@@ -128,6 +128,7 @@ def print_dimensions(project: Any, metrics: Sequence[str], *, lang: str = "en",
         kpispec.errors.UnknownMetricError: a metric is not in the project.
     """
     import json
+    import sys
 
     import click
 
@@ -148,18 +149,27 @@ def print_dimensions(project: Any, metrics: Sequence[str], *, lang: str = "en",
         click.echo(json.dumps([{"metric": name, "dimensions": [d.as_dict(lang) for d in dims]}
                                for name, dims in found.items()], indent=2, ensure_ascii=False))
         return
+    import io
+
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(box=None, header_style="bold")
-    for column in ("metric", "dimension", "type", "model", "label"):
+    labelled = any(d.label(lang) for dims in found.values() for d in dims)
+    columns = ("metric", "dimension", "type", "model") + (("label",) if labelled else ())
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in columns:
         table.add_column(column, no_wrap=column in ("metric", "dimension"), overflow="fold")
     for name, dims in found.items():
         if not dims:
-            table.add_row(name, "(none: by period only)", "", "", "")
+            table.add_row(name, "(none: by period only)", *[""] * (len(columns) - 2))
         for d in dims:
-            table.add_row(name, d.name, d.type, ", ".join(d.models), d.label(lang))
-    Console(soft_wrap=True).print(table)
+            row = (name, d.name, d.type, ", ".join(d.models), d.label(lang))
+            table.add_row(*row[:len(columns)])
+    buffer = io.StringIO()
+    terminal = sys.stdout.isatty()
+    Console(file=buffer, soft_wrap=True, force_terminal=terminal,
+            no_color=not terminal).print(table)
+    click.echo("\n".join(line.rstrip() for line in buffer.getvalue().splitlines()))
     if len(found) > 1:
         common = [d.name for d in next(iter(found.values()))
                   if all(d.name in {o.name for o in dims} for dims in found.values())]

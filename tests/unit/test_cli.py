@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from kpispec.cli import main
 from tests.unit.conftest import DEALS
 
-COMMANDS = ["validate", "list", "compile", "run", "demo", "plugins", "schema"]
+COMMANDS = ["validate", "list", "dimensions", "compile", "run", "demo", "plugins", "schema"]
 
 
 @pytest.fixture
