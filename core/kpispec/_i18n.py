@@ -41,7 +41,10 @@ TEXTS: Mapping[str, _T] = {
     # The report.
     "title": _t("kpispec report", "Raport kpispec", "Raport kpispec", "Report kpispec",
                 "kpispec 报告", "Отчёт kpispec"),
-    "grain": _t("Grain", "Granularitate", "Okres", "Granularità", "粒度", "Период"),
+    "grain": _t("Grain", "Granularitate", "Szczegółowość", "Granularità", "粒度", "Гранулярность"),
+    "period": _t("period", "perioadă", "okres", "periodo", "期间", "период"),
+    "period_label": _t("period_label", "etichetă perioadă", "nazwa okresu", "etichetta periodo",
+                       "期间名称", "название периода"),
     "range": _t("Range", "Interval", "Zakres", "Intervallo", "范围", "Диапазон"),
     "open_start": _t("the beginning", "început", "początek", "l'inizio", "最早", "начало"),
     "open_end": _t("now", "acum", "teraz", "oggi", "现在", "сейчас"),

@@ -245,7 +245,7 @@ def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], ro
             headers.append(column_header(suffix, lang))
             numeric.append(True)
         else:
-            headers.append(column)
+            headers.append(text(column, lang) if column in ("period", "period_label") else column)
             numeric.append(False)
     formats = [column_format(c, context)[0] if c in own else None for c in shown_columns]
     table_rows = []

@@ -268,6 +268,7 @@ def _rows(batch: pa.RecordBatch) -> list[tuple[Any, ...]]:
 
 def _columns(schema: pa.Schema, context: SinkContext) -> list[_Column]:
     import pyarrow as pa
+    from kpispec._i18n import text
 
     metrics: Mapping[str, Any] = {str(getattr(m, "name", m)): m for m in context.metrics}
     dimensions = set(context.dimensions)
@@ -277,7 +278,7 @@ def _columns(schema: pa.Schema, context: SinkContext) -> list[_Column]:
         numeric = pa.types.is_integer(field.type) or pa.types.is_floating(field.type) \
             or pa.types.is_decimal(field.type)
         if name in ("period", "period_label"):
-            columns.append(_Column(name, name, "period"))
+            columns.append(_Column(name, text(name, context.lang), "period"))
         elif name in dimensions:
             columns.append(_Column(name, dimension_label(name, context), "dimension"))
         elif name in metrics:

@@ -39,7 +39,7 @@ def polish(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
 
 def test_report_words_are_polish(polish: SimpleNamespace) -> None:
     text = htmllib.unescape(polish.html)
-    for polish_words in ("<dt>Okres</dt><dd>miesiąc</dd>", "<dt>Zakres</dt>", "bez tej daty",
+    for polish_words in ("<dt>Szczegółowość</dt><dd>miesiąc</dd>", "<th>okres</th>", "<dt>Zakres</dt>", "bez tej daty",
                          "<dt>W porównaniu z</dt><dd>poprzedni okres</dd>", "<dt>Źródło</dt>",
                          "<dt>Wiersze</dt>", "<dt>Wygenerowano</dt>", "Wzór",
                          "Wykonane zapytanie SQL", "Wygenerowane przez kpispec",
@@ -104,7 +104,7 @@ def test_workbook_formats_every_column_and_speaks_polish(polish: SimpleNamespace
     about = [[c.value for c in row] for row in book["about"].iter_rows()]
     assert about[0] == ["metryka", "etykieta", "opis", "wzór"]
     keys = [row[0] for row in about]
-    facts = ["okres", "od", "do (bez tej daty)", "wymiary", "porównanie", "źródło", "wiersze"]
+    facts = ["szczegółowość", "od", "do (bez tej daty)", "wymiary", "porównanie", "źródło", "wiersze"]
     assert [k for k in keys if k in facts] == facts
     assert "wykonane zapytanie sql" not in keys and "Wykonane zapytanie SQL" in keys
 

@@ -289,7 +289,7 @@ def test_table_currency_and_dimension_labels(workspace: SimpleNamespace) -> None
         "--by", "region", "--from", "2024-01-01", "--to", "2024-04-01", "--lang", "pl"])
     assert result.exit_code == 0, result.output
     header, _, first, *_ = result.stdout.splitlines()
-    assert header.split()[:4] == ["period", "Region", "sprzedaży", "Wygrane"]
+    assert header.split()[:4] == ["okres", "Region", "sprzedaży", "Wygrane"]
     assert first.split() == ["2024-01-01", "EMEA", "1", "$100.00", "50.0", "%"]
     euro = CliRunner().invoke(main, [
         "run", "revenue", "-p", str(workspace.project_dir), "--source", workspace.url,
