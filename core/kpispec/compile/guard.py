@@ -14,9 +14,11 @@ the tables it names: locking reads (``FOR UPDATE``), functions that read or
 write files, reach the network, sleep, take locks or administer the server
 (``read_csv``, ``pg_read_file``, ``LOAD_FILE``, ``lo_export``, ``dblink``,
 ``pg_terminate_backend``, ``SLEEP``, ClickHouse's ``file``/``url``/``s3`` table
-functions…), and tables named by a file path (DuckDB's ``FROM 'data.csv'``,
-Spark's ``parquet.`/path```). Sources add the engine's own read-only mode on top
-(see docs/sources.md).
+functions…), tables named by a file path (DuckDB's ``FROM 'data.csv'``,
+Spark's ``parquet.`/path```), the engine's own catalog tables (``pg_catalog.*``,
+``information_schema.*``, ``mysql.user``, ``sqlite_master``… — see
+:mod:`kpispec.spec.system_objects`) and server variables (``@@hostname``).
+Sources add the engine's own read-only mode on top (see docs/sources.md).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from kpispec.compile.dialects import sqlglot_dialect
 from kpispec.errors import ExecutionError
+from kpispec.spec.system_objects import system_table
 
 __all__ = ["REFUSED_FUNCTIONS", "check_query", "check_single_select"]
 
@@ -108,7 +111,12 @@ def _refusal(node: exp.Expr, dialect: str, strict: bool) -> str | None:
         if refused:
             return (f"a query calling {refused[0].upper()}(): kpispec never runs it (it reads "
                     "files, reaches other servers, waits, locks or acts on the server)")
+    if isinstance(node, exp.SessionParameter):
+        return f"a query reading a server variable ({node.sql(dialect=sqlglot_dialect(dialect))})"
     if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+        system = system_table([part.name for part in node.parts])
+        if system is not None:
+            return f"a query reading the database's own catalog ({system!r})"
         name = str(node.name)
         db = str(node.args["db"].name).lower() if node.args.get("db") is not None else ""
         if "://" in name or "/" in name or "\\" in name:

@@ -31,6 +31,7 @@ from kpispec.spec.refine import Document, Item, claim
 from kpispec.spec.resolve import ResolveError, Resolver
 from kpispec.spec.schema import suggest
 from kpispec.spec.snippets import parse_query, parse_snippet, unqualified
+from kpispec.spec.system_objects import parse_table
 from sqlglot import exp
 
 __all__ = ["Built", "Document", "build"]
@@ -136,7 +137,7 @@ class _Builder:
                     relation: exp.Expr = exp.Subquery(
                         this=parse_query(spec["sql"], item.dialect(dialect, "sql"), item.loc("sql")))
                 else:
-                    relation = exp.to_table(spec["table"])
+                    relation = parse_table(spec["table"], item.loc("table"))
             except SpecError as exc:
                 self.errors.append(exc)
                 continue
