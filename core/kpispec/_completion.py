@@ -8,10 +8,11 @@ does not load completes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
-from click.shell_completion import CompletionItem
+if TYPE_CHECKING:  # completion runs only when the shell asks; the CLI's start stays lean
+    import click
+    from click.shell_completion import CompletionItem
 
 __all__ = ["complete_dimensions", "complete_metrics"]
 
@@ -19,6 +20,8 @@ __all__ = ["complete_dimensions", "complete_metrics"]
 def complete_metrics(ctx: click.Context, param: click.Parameter,
                      incomplete: str) -> list[CompletionItem]:
     """Metric names starting with ``incomplete`` (those already given left out), with labels."""
+    from click.shell_completion import CompletionItem
+
     project = _project(ctx)
     if project is None:
         return []
@@ -32,6 +35,8 @@ def complete_dimensions(ctx: click.Context, param: click.Parameter,
                         incomplete: str) -> list[CompletionItem]:
     """Dimension names for ``--by``: those every metric already given can be grouped by, or,
     before any metric, every dimension of every model (plain and as ``model.dim``)."""
+    from click.shell_completion import CompletionItem
+
     project = _project(ctx)
     if project is None:
         return []
