@@ -15,7 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["LANGUAGES", "TEXTS", "check_lang", "grain_text", "languages", "text"]
+__all__ = ["LANGUAGES", "MONTHS", "TEXTS", "check_lang", "grain_text", "languages", "month_text",
+           "text"]
 
 #: The languages every text below is written in.
 LANGUAGES = ("en", "ro", "pl", "it", "zh", "ru")
@@ -127,6 +128,29 @@ TEXTS: Mapping[str, _T] = {
     "fiscal_year": _t("fiscal year", "an fiscal", "rok obrachunkowy", "anno fiscale", "财年",
                       "финансовый год"),
 }
+
+
+#: Short month names, for chart axes (``Jan 2024``).
+MONTHS: Mapping[str, tuple[str, ...]] = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "ro": ("ian", "feb", "mar", "apr", "mai", "iun", "iul", "aug", "sep", "oct", "nov", "dec"),
+    "pl": ("sty", "lut", "mar", "kwi", "maj", "cze", "lip", "sie", "wrz", "paź", "lis", "gru"),
+    "it": ("gen", "feb", "mar", "apr", "mag", "giu", "lug", "ago", "set", "ott", "nov", "dic"),
+    "zh": tuple(f"{m}月" for m in range(1, 13)),
+    "ru": ("янв", "фев", "мар", "апр", "май", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"),
+}
+
+
+def month_text(year: int, month: int, lang: str) -> str:
+    """A month as a chart shows it: ``Feb 2024``, ``lut 2024``, ``2024年2月``.
+
+    >>> month_text(2024, 2, "pl"), month_text(2024, 2, "zh"), month_text(2024, 2, "xx")
+    ('lut 2024', '2024年2月', 'Feb 2024')
+    """
+    names = MONTHS.get(lang) or MONTHS["en"]
+    if lang == "zh":
+        return f"{year}年{names[month - 1]}"
+    return f"{names[month - 1]} {year}"
 
 
 def text(key: str, lang: str, **values: Any) -> str:

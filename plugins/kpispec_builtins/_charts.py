@@ -21,7 +21,6 @@ PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f
 #: Canvas size (SVG user units); the SVG scales to its container's width.
 WIDTH, HEIGHT = 760, 300
 LEFT, RIGHT, TOP, BOTTOM = 72, 20, 16, 44
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 @dataclass
@@ -113,17 +112,22 @@ def compact_number(value: float, fmt: str | None = None, currency: str = "") -> 
     return text
 
 
-def period_text(value: Any, grain: str) -> str:
-    """A period as an axis label: ``Jan 2024``, ``Q1 2024``, ``2024``, or the date.
+def period_text(value: Any, grain: str, lang: str = "en") -> str:
+    """A period as an axis label: ``Jan 2024`` (the month in ``lang``), ``Q1 2024``, ``2024``,
+    or the date.
 
     >>> period_text(dt.date(2024, 4, 1), "quarter"), period_text(dt.date(2024, 2, 1), "month")
     ('Q2 2024', 'Feb 2024')
+    >>> period_text(dt.date(2024, 2, 1), "month", "it")
+    'feb 2024'
     """
+    from kpispec._i18n import month_text
+
     day = value.date() if isinstance(value, dt.datetime) else value
     if not isinstance(day, dt.date):
         return str(value)
     if grain == "month":
-        return f"{_MONTHS[day.month - 1]} {day.year}"
+        return month_text(day.year, day.month, lang)
     if grain == "quarter":
         return f"Q{(day.month - 1) // 3 + 1} {day.year}"
     if grain == "year":

@@ -184,7 +184,7 @@ def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], ro
     if "period_label" in columns:
         for p, text in zip(period_values, columns["period_label"]):
             labels_of.setdefault(_key(p), str(text))
-    x_labels = [labels_of.get(p) or period_text(p, context.grain) for p in order]
+    x_labels = [labels_of.get(p) or period_text(p, context.grain, lang) for p in order]
     index = {p: i for i, p in enumerate(order)}
     series: dict[tuple[Any, ...], list[float | None]] = {}
     compare: dict[tuple[Any, ...], list[float | None]] = {}

@@ -45,10 +45,12 @@ def test_report_words_are_polish(polish: SimpleNamespace) -> None:
                          "Wykonane zapytanie SQL", "Wygenerowane przez kpispec",
                          "<th class=\"num\">porównanie</th>", "<th class=\"num\">zmiana</th>",
                          "<th class=\"num\">zmiana %</th>", "<th class=\"num\">cel</th>",
-                         "<th class=\"num\">realizacja</th>"):
+                         "<th class=\"num\">realizacja</th>", ">sty 2024</text>",
+                         ">mar 2024</text>"):
         assert polish_words in text, polish_words
     for english in ("Grain", "Range", "Compared with", "Generated", "Formula",
-                    "The SQL that ran", "Made by kpispec", ">change<", ">compare<", "∅"):
+                    "The SQL that ran", "Made by kpispec", ">change<", ">compare<", "∅",
+                    "Jan 2024"):
         assert english not in text, english
 
 
