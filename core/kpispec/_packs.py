@@ -55,10 +55,10 @@ def read_packs(doc: Mapping[str, Any], file: str, installed: Collection[str],
 
 
 def included_packs(installed: Iterable[str], settings: Settings, own_specs: bool,
-                   ) -> dict[str, bool]:
-    """Every installed pack -> whether it is part of the project."""
+                   enabled: bool = True) -> dict[str, bool]:
+    """Every installed pack -> whether it is part of the project (none unless ``enabled``)."""
     default = not own_specs and not settings.packs_listed
-    return {pack: settings.packs.get(pack, default) for pack in installed}
+    return {pack: enabled and settings.packs.get(pack, default) for pack in installed}
 
 
 def pack_sources(spec_paths: Sequence[tuple[str, str, str]], dialects: Mapping[str, str],

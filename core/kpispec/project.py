@@ -547,7 +547,7 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
     Args:
         path: the project directory (with an optional kpispec.yaml) or one spec file.
         vars: values for ``{{ var('name') }}``, overriding kpispec.yaml's ``vars``.
-        packs: include the installed metric packs.
+        packs: False leaves every installed metric pack out, whatever kpispec.yaml says.
         cache: reuse the project built by an earlier load of the very same files, code
             and variables (see :mod:`kpispec._cache`; the ``kpispec`` command does).
 
@@ -562,7 +562,7 @@ def load_project(path: str | os.PathLike[str] = ".", *, vars: Mapping[str, Any] 
     settings, settings_file = _settings(root)
     registry = get_registry()
     own = _spec_files(root, settings.paths or None)
-    included = included_packs(registry.packs if packs else (), settings, bool(own))
+    included = included_packs(registry.packs, settings, bool(own), packs)
     sources = pack_sources(registry.spec_paths, registry.spec_dialects, included,
                            lambda directory: _spec_files(directory, None))
     sources += [(file, _display(file), "project", None) for file in own]

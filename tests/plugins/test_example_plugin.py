@@ -123,6 +123,7 @@ def test_run_on_the_csvdir_source_into_the_markdown_sink(example: PluginEnv, csv
 
 
 def test_compile_a_project_metric_of_the_plugin_type(example: PluginEnv, tmp_path: Path) -> None:
+    (tmp_path / "kpispec.yaml").write_text("packs: [crm]\n", encoding="utf-8")  # its deals model
     (tmp_path / "metrics.yaml").write_text(UNDOCUMENTED.replace(
         "    type: weighted_pipeline", "    description: Renewals' amount.\n"
                                       "    type: weighted_pipeline"), encoding="utf-8")
@@ -134,6 +135,7 @@ def test_compile_a_project_metric_of_the_plugin_type(example: PluginEnv, tmp_pat
 
 
 def test_lint_rule_fails_validation_and_can_be_blocked(example: PluginEnv, tmp_path: Path) -> None:
+    (tmp_path / "kpispec.yaml").write_text("packs: [crm]\n", encoding="utf-8")  # its deals model
     (tmp_path / "metrics.yaml").write_text(UNDOCUMENTED, encoding="utf-8")
     done = example.kpispec("validate", str(tmp_path))
     assert done.returncode == 1

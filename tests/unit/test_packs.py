@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import duckdb
+import kpispec
 import pytest
 from click.testing import CliRunner
-
-import kpispec
 from kpispec import hookimpl, plugins
 from kpispec.cli import main
 

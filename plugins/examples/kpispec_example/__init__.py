@@ -31,7 +31,7 @@ __all__ = [
 
 __version__ = "1.0.0"
 
-#: The metric pack's name: what `packs: {example_pipeline: false}` in kpispec.yaml switches off.
+#: The metric pack's name: what `packs: [example_pipeline]` in kpispec.yaml includes.
 PACK = "example_pipeline"
 
 
