@@ -87,6 +87,8 @@ def _type(schema: Mapping[str, Any]) -> str:
         if key in schema:
             return " or ".join(_type(s) for s in schema[key])
     kind = schema.get("type")
+    if isinstance(kind, list):  # e.g. packs: a list of names, or the older mapping
+        return " or ".join(_type({**schema, "type": k}) for k in kind)
     if kind == "array":
         text = "list of " + _type(schema.get("items", {}))
         if schema.get("minItems"):
