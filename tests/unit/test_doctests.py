@@ -7,8 +7,9 @@ import importlib
 
 import pytest
 
-MODULES = ["kpispec.compile.dialects", "kpispec.compile.guard", "kpispec.compile.naming",
-           "kpispec.spec.loader", "kpispec.spec.snippets", "kpispec.project"]
+MODULES = ["kpispec.compile._templates", "kpispec.compile.dialects", "kpispec.compile.guard",
+           "kpispec.compile.naming", "kpispec.spec.loader", "kpispec.spec.snippets",
+           "kpispec.project"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from functools import cache
 from typing import TYPE_CHECKING
 
-import sqlglot
 from sqlglot import exp
+
+from kpispec.compile._templates import fill, sqlglot_dialect
+from kpispec.compile.snippet_functions import snippet_functions
 
 if TYPE_CHECKING:
     from kpispec.calendar import Calendar
@@ -47,9 +48,6 @@ DIALECTS = (
     "duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "redshift",
     "spark", "databricks", "trino", "clickhouse", "tsql", "oracle", "datafusion",
 )
-#: kpispec dialects that sqlglot has no dialect of its own for: rendered by the sqlglot
-#: dialect named here, with kpispec's own spellings where they differ (below).
-_RENDERED_AS = {"datafusion": "postgres"}
 _ALIASES = {"postgresql": "postgres", "mariadb": "mysql", "sqlserver": "tsql", "mssql": "tsql",
             "spark2": "spark", "presto": "trino"}
 
@@ -132,32 +130,6 @@ def dialect_name(dialect: str) -> str:
     return _ALIASES.get(name, name)
 
 
-def sqlglot_dialect(dialect: str) -> str:
-    """The sqlglot dialect that parses and renders kpispec's ``dialect``.
-
-    >>> sqlglot_dialect("datafusion"), sqlglot_dialect("snowflake")
-    ('postgres', 'snowflake')
-    """
-    return _RENDERED_AS.get(dialect, dialect)
-
-
-@cache
-def _template(dialect: str, text: str) -> exp.Expr:
-    return sqlglot.parse_one(text, read=sqlglot_dialect(dialect))
-
-
-def _fill(dialect: str, text: str, **values: exp.Expr) -> exp.Expr:
-    def swap(node: exp.Expr) -> exp.Expr:
-        if isinstance(node, exp.Column) and not node.table and node.name.startswith("__"):
-            value = values[node.name[2:]].copy()
-            # Operator precedence differs between dialects (SQLite's || binds tighter
-            # than *): an operator expression always goes in parentheses.
-            return exp.paren(value) if isinstance(value, (exp.Binary, exp.Unary)) else value
-        return node
-
-    return _template(dialect, text).copy().transform(swap, copy=False)
-
-
 def truncate(value: exp.Expr, grain: str, dialect: str) -> exp.Expr:
     """The first day (a DATE) of the ``grain`` period holding ``value``; weeks start Monday.
 
@@ -166,7 +138,7 @@ def truncate(value: exp.Expr, grain: str, dialect: str) -> exp.Expr:
     """
     template = _TRUNCATE.get(dialect, {}).get(grain)
     if template is not None:
-        return _fill(dialect, template, x=value)
+        return fill(dialect, template, x=value)
     unit = exp.Literal.string(grain.upper())
     trunc = exp.DateTrunc(this=value, unit=unit)  # type: ignore[no-untyped-call]
     return exp.cast(trunc, exp.DataType.Type.DATE)
@@ -179,7 +151,7 @@ def add_periods(start: exp.Expr, count: exp.Expr, grain: str,
     n = count if step == 1 else exp.Mul(this=count, expression=exp.Literal.number(step))
     templates = _ADD.get(dialect)
     if templates is not None:
-        return _fill(dialect, templates[unit], x=start, n=n)
+        return fill(dialect, templates[unit], x=start, n=n)
     added = exp.DateAdd(this=start, expression=n, unit=exp.var(unit.upper()))
     return exp.cast(added, exp.DataType.Type.DATE)
 
@@ -196,7 +168,7 @@ def add_days(timestamp: exp.Expr, days: exp.Expr, dialect: str) -> exp.Expr:
     """``timestamp`` plus ``days`` days, still a timestamp (time of day kept)."""
     template = _ADD_DAYS.get(dialect)
     if template is not None:
-        return _fill(dialect, template, x=timestamp, n=days)
+        return fill(dialect, template, x=timestamp, n=days)
     if dialect in ("spark", "databricks"):  # DATE_ADD would return a DATE there
         return exp.Anonymous(this="TIMESTAMPADD", expressions=[exp.var("DAY"), days, timestamp])
     return exp.DateAdd(this=timestamp, expression=days, unit=exp.var("DAY"))
@@ -208,7 +180,7 @@ def date_literal(value: dt.date, dialect: str) -> exp.Expr:
     if dialect == "sqlite":
         return text  # SQLite keeps dates as ISO text
     if dialect == "oracle":  # CAST('…' AS DATE) would depend on NLS_DATE_FORMAT
-        return _fill(dialect, "TO_DATE(__x, 'YYYY-MM-DD')", x=text)
+        return fill(dialect, "TO_DATE(__x, 'YYYY-MM-DD')", x=text)
     return exp.cast(text, exp.DataType.Type.DATE)
 
 
@@ -228,7 +200,7 @@ def timestamp_literal(value: dt.date, dialect: str) -> exp.Expr:
         return exp.Literal.string(stamp)
     text = exp.Literal.string(stamp)
     if dialect == "oracle":
-        return _fill(dialect, "TO_TIMESTAMP(__x, 'YYYY-MM-DD HH24:MI:SS')", x=text)
+        return fill(dialect, "TO_TIMESTAMP(__x, 'YYYY-MM-DD HH24:MI:SS')", x=text)
     return exp.cast(text, exp.DataType.Type.TIMESTAMP)
 
 
@@ -245,50 +217,9 @@ def instant(day: exp.Expr, dialect: str) -> exp.Expr:
     return exp.cast(day, exp.DataType.Type.TIMESTAMP)
 
 
-#: Seconds between two timestamps where sqlglot's spelling of a seconds difference is
-#: wrong or inexact (MySQL's DATEDIFF counts days; Oracle has no DATEDIFF; BigQuery's
-#: naive timestamps are DATETIMEs; ClickHouse wants the unit quoted; SQLite below).
-_SECONDS_BETWEEN = {
-    # SQLite: julianday differences lose a second to floating error; epoch seconds are exact
-    # and, like DuckDB's date_diff, count whole-second boundaries.
-    "sqlite": "CAST(STRFTIME('%s', __b) AS INTEGER) - CAST(STRFTIME('%s', __a) AS INTEGER)",
-    "mysql": "TIMESTAMPDIFF(SECOND, __a, __b)",
-    "bigquery": "DATETIME_DIFF(__b, __a, SECOND)",
-    "oracle": "(CAST(__b AS DATE) - CAST(__a AS DATE)) * 86400",
-}
-
-
 def portable(tree: exp.Expr, dialect: str) -> exp.Expr:
     """Rewrite constructs of the user's snippets whose sqlglot spelling is wrong in ``dialect``."""
-    if dialect in ("spark", "databricks"):
-        # 3600.0 is a DECIMAL in Spark SQL, and decimal division keeps a fixed scale:
-        # a fractional constant is meant as a double, as in every other engine.
-        def doubles(node: exp.Expr) -> exp.Expr:
-            if isinstance(node, exp.Literal) and node.is_number and "." in node.this \
-                    and not isinstance(node.parent, exp.Cast):
-                return exp.cast(node.copy(), exp.DataType.Type.DOUBLE)
-            return node
-
-        tree = tree.transform(doubles, copy=False)
-    template = _SECONDS_BETWEEN.get(dialect)
-    if template is None and dialect != "clickhouse":
-        return tree
-
-    def fix(node: exp.Expr) -> exp.Expr:
-        if not isinstance(node, (exp.DateDiff, exp.TimestampDiff, exp.DatetimeDiff)):
-            return node
-        unit = node.args.get("unit")
-        if unit is None or unit.name.upper() != "SECOND":
-            return node
-        later, earlier = node.this, node.expression
-        if dialect == "clickhouse":
-            return exp.Anonymous(this="dateDiff",
-                                 expressions=[exp.Literal.string("second"), earlier, later])
-        assert template is not None
-        seconds = _fill(dialect, template, a=earlier, b=later)
-        return exp.paren(seconds) if isinstance(seconds, exp.Binary) else seconds
-
-    return tree.transform(fix, copy=False)
+    return snippet_functions(tree, dialect)
 
 
 def query_settings(select: exp.Select, dialect: str) -> exp.Select:
@@ -383,7 +314,7 @@ def fiscal_label(period: exp.Expr, grain: str, calendar: Calendar, dialect: str)
                               true=exp.Literal.string(f" Q{q + 1}")))
         suffix = exp.Case(ifs=ifs)
     text = _CONCAT.get(dialect, "CONCAT(__a, CAST(__b AS VARCHAR), __c)")
-    return _fill(dialect, text, a=exp.Literal.string("FY"), b=fy, c=suffix)
+    return fill(dialect, text, a=exp.Literal.string("FY"), b=fy, c=suffix)
 
 
 _CONCAT = {  # 'FY' || year (as text) || quarter, per dialect
@@ -435,7 +366,7 @@ def to_local(value: exp.Expr, calendar: Calendar, dialect: str,
     assert calendar.timezone is not None
     template = _TO_LOCAL.get(dialect)
     if template is not None:
-        return _fill(dialect, template, x=value, z=exp.Literal.string(calendar.timezone))
+        return fill(dialect, template, x=value, z=exp.Literal.string(calendar.timezone))
     offsets = calendar.offsets(*span) if span else calendar.offsets()
     add = _ADD_SECONDS.get(dialect)
 
@@ -444,7 +375,7 @@ def to_local(value: exp.Expr, calendar: Calendar, dialect: str,
             return value.copy()
         n = exp.Literal.number(seconds)
         if add is not None:
-            return _fill(dialect, add, x=value, n=n)
+            return fill(dialect, add, x=value, n=n)
         return exp.DateAdd(this=value.copy(), expression=n, unit=exp.var("SECOND"))
 
     if len(offsets) == 1:
@@ -464,11 +395,11 @@ def add_months_clamped(day: exp.Expr, months: int, dialect: str) -> exp.Expr:
     """
     n = exp.Literal.number(months)
     if dialect == "sqlite":
-        return _fill(dialect, "MIN(DATE(__x, 'start of month', __n || ' months', "
-                              "(CAST(STRFTIME('%d', __x) AS INTEGER) - 1) || ' days'), "
-                              "DATE(__x, 'start of month', (__n + 1) || ' months', '-1 days'))",
-                     x=day, n=n)
+        return fill(dialect, "MIN(DATE(__x, 'start of month', __n || ' months', "
+                             "(CAST(STRFTIME('%d', __x) AS INTEGER) - 1) || ' days'), "
+                             "DATE(__x, 'start of month', (__n + 1) || ' months', '-1 days'))",
+                    x=day, n=n)
     if dialect == "oracle":
-        return _fill(dialect, "LEAST(ADD_MONTHS(TRUNC(__x, 'MM'), __n) + (EXTRACT(DAY FROM __x) - 1), "
-                              "LAST_DAY(ADD_MONTHS(TRUNC(__x, 'MM'), __n)))", x=day, n=n)
+        return fill(dialect, "LEAST(ADD_MONTHS(TRUNC(__x, 'MM'), __n) + (EXTRACT(DAY FROM __x) - 1), "
+                             "LAST_DAY(ADD_MONTHS(TRUNC(__x, 'MM'), __n)))", x=day, n=n)
     return add_periods(day, n, "month", dialect)

@@ -1,0 +1,45 @@
+"""Constant SQL templates, parsed once per dialect, filled with expression trees.
+
+A template is SQL text written by kpispec (never by a user) with placeholder
+columns ``__x``, ``__n``…; :func:`fill` parses it with sqlglot in the dialect and
+puts the given trees in the placeholders' places.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import sqlglot
+from sqlglot import exp
+
+__all__ = ["fill", "sqlglot_dialect"]
+
+#: kpispec dialects that sqlglot has no dialect of its own for: rendered by the sqlglot
+#: dialect named here, with kpispec's own spellings where they differ (compile/dialects.py).
+_RENDERED_AS = {"datafusion": "postgres"}
+
+
+def sqlglot_dialect(dialect: str) -> str:
+    """The sqlglot dialect that parses and renders kpispec's ``dialect``.
+
+    >>> sqlglot_dialect("datafusion"), sqlglot_dialect("snowflake")
+    ('postgres', 'snowflake')
+    """
+    return _RENDERED_AS.get(dialect, dialect)
+
+
+@cache
+def _template(dialect: str, text: str) -> exp.Expr:
+    return sqlglot.parse_one(text, read=sqlglot_dialect(dialect))
+
+
+def fill(dialect: str, text: str, **values: exp.Expr) -> exp.Expr:
+    def swap(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column) and not node.table and node.name.startswith("__"):
+            value = values[node.name[2:]].copy()
+            # Operator precedence differs between dialects (SQLite's || binds tighter
+            # than *): an operator expression always goes in parentheses.
+            return exp.paren(value) if isinstance(value, (exp.Binary, exp.Unary)) else value
+        return node
+
+    return _template(dialect, text).copy().transform(swap, copy=False)
