@@ -91,8 +91,9 @@ class Lowered:
     ``measures`` maps a role name (``numerator``, ``promoters``…) to a measure
     mapping with the fields of a spec measure (``model``, ``agg``, ``expr``,
     ``filter``, ``time``, ``p``, ``at``); ``expr`` and ``filter`` may be sqlglot
-    expressions or SQL text in the project dialect. ``expr`` is a sqlglot
-    expression whose column references name those roles, other metrics, or
+    expressions or SQL text in the metric's dialect (``LowerContext.dialect``).
+    ``expr`` is a sqlglot expression whose column references name those roles, other
+    metrics, or
     ``inputs`` (other metrics at an offset).
     Every division in it is made NULL-safe (NULL when the divisor is 0).
     """
@@ -129,7 +130,8 @@ class MetricType:
 class LowerContext:
     """What a metric type's ``lower`` may use besides the spec itself.
 
-    ``parse(text)`` parses and checks a SQL expression in the project dialect
+    ``parse(text)`` parses and checks a SQL expression in ``dialect`` — the dialect the
+    metric is written in: its pack's for a pack's metric, else the project's
     (aggregates allowed); column references in the result name measure roles
     or other metrics.
     """
