@@ -270,7 +270,8 @@ CLI_EPILOGUE = """\
 Options that click itself rejects — an unknown option, a value outside a
 `--grain` choice, a missing required value such as `run` without `--source`
 (and no `source:` in `kpispec.yaml`) — print click's usage message and exit
-with click's usage-error code, 2. An interrupted command (Ctrl-C) exits 130.
+1, like any other wrong input. An interrupted command (Ctrl-C) exits 130,
+one stopped by SIGTERM 143.
 
 ## Errors and `--debug`
 
