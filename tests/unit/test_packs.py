@@ -431,3 +431,48 @@ def test_pack_file_whose_template_fails_is_left_out(fresh_plugins: None, tmp_pat
         assert "deals.amount * 1.1" in sql
     finally:
         plugins.unregister_plugin("templated_pack")
+
+
+JOINED_PACK = """
+models:
+  - {name: reps, table: reps, primary_key: rep_id, time: hired_at, columns: [rep_id, hired_at, team],
+     dimensions: [team]}
+  - name: deals
+    table: deals
+    primary_key: deal_id
+    time: created_at
+    columns: [deal_id, created_at, owner_id, amount]
+    joins:
+      - {model: reps, on: owner_id}
+metrics:
+  - {name: deals_created, type: simple, measure: {model: deals, agg: count}}
+  - name: north_deals
+    type: simple
+    measure: {model: deals, agg: count}
+    filter: "team = 'north'"
+"""
+
+
+def test_a_left_out_column_takes_the_pack_joins_on_it_along(
+        fresh_plugins: None, tmp_path: Path, make_project: Callable[..., Path]) -> None:
+    _register(tmp_path, JOINED_PACK, "joined_pack")
+    try:
+        root = make_project({"kpispec.yaml": "packs: [sales_pack]\n", "ours.yaml": """
+models:
+  - name: deals
+    refine: sales_pack.deals
+    table: my_deals
+    leave_out: [owner_id]
+"""})
+        project = kpispec.load_project(root)
+        assert project.models["deals"].joins == ()
+        assert set(project.metrics) == {"deals_created"}
+        notes = [w for w in project.warnings if w.startswith("pack 'sales_pack': left out:")]
+        assert len(notes) == 2, notes
+        assert any(n.endswith("ours.yaml:6:17: models[0].leave_out[0]: the pack's join 'reps' "
+                              "(sales_pack:sales.yaml:11) reads 'owner_id', which this "
+                              "refinement leaves out") for n in notes), notes
+        assert any("sales_pack:sales.yaml:17:13: metrics[1].filter: unknown column 'team' of "
+                   "model 'deals'" in n for n in notes), notes
+    finally:
+        plugins.unregister_plugin("joined_pack")

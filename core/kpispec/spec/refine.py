@@ -156,10 +156,9 @@ def _merge(pack: Item, over: Item,
                 j, entry = own.pop(name)
                 parts[(key, len(out))] = (over, (key, j))
             else:
-                reads = _reads(key, entry, pack, i)
-                if name in gone and key != "joins":
+                if name in gone and key != "joins":  # left out by name
                     continue
-                lost = sorted(reads & set(gone))
+                lost = sorted(_reads(key, entry, pack, i) & set(gone))
                 if lost:
                     at = pack.loc(key, i)
                     notes.append((pack.doc.origin, SpecError(
@@ -179,7 +178,7 @@ def _merge(pack: Item, over: Item,
             errors.append(SpecError(
                 f"{column!r} is the pack model's {key.replace('_', ' ')} column, so it cannot be "
                 f"left out", over.loc("leave_out", gone[column]),
-                f"Give the refinement its own {key.split('.')[0]}, or keep {column!r}"))
+                f"Give the refinement its own {key}, or keep {column!r}"))
     if errors:
         return None, errors, []
     return Item("model", over.name, merged, over.doc, over.path, parts), [], notes
