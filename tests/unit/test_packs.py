@@ -476,3 +476,20 @@ models:
                    "model 'deals'" in n for n in notes), notes
     finally:
         plugins.unregister_plugin("joined_pack")
+
+
+def test_validate_reports_a_pack_snippet_that_does_not_parse_in_the_pack_dialect(
+        fresh_plugins: None, tmp_path: Path, make_project: Callable[..., Path]) -> None:
+    """Backquotes are MySQL's: a pack written in PostgreSQL cannot use them, whatever the
+    project's dialect; the metric is left out and validate says where and why."""
+    _register(tmp_path, PACK.replace("expr: amount,", "expr: \"`amount`\","), "pg_pack",
+              dialect="postgres")
+    try:
+        root = make_project({"kpispec.yaml": "dialect: mysql\n"})
+        result = CliRunner().invoke(main, ["validate", str(root)])
+        assert result.exit_code == 0, result.output
+        assert ("warning: pack 'sales_pack': left out: sales_pack:sales.yaml:14:45: "
+                "metrics[0].measure.expr: invalid SQL") in result.output, result.output
+        assert "won_amount" not in kpispec.load_project(root).metrics
+    finally:
+        plugins.unregister_plugin("pg_pack")
