@@ -73,6 +73,8 @@ def test_dimension_that_a_measure_cannot_reach(project: kpispec.Project) -> None
         project.compile(["revenue"], by=["segmnt"])
     assert "cannot reach dimension 'segmnt'" in str(info.value)
     assert "Did you mean 'segment'?" in str(info.value)
+    assert str(info.value).endswith("Run 'kpispec dimensions revenue' to see the dimensions it "
+                                    "can be grouped by")
 
 
 def test_where_cannot_inject(project: kpispec.Project) -> None:

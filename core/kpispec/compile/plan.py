@@ -238,7 +238,8 @@ class _Planner:
                     raise QueryError(
                         f"--by {dim}: metric {first_metric!r} reads model {model_name!r}, "
                         f"which cannot reach dimension {dim!r}: {exc.message}",
-                        hint=exc.hint) from None
+                        hint=(f"{exc.hint} " if exc.hint else "") + f"Run 'kpispec dimensions "
+                        f"{first_metric}' to see the dimensions it can be grouped by") from None
                 for j in resolved.joins:
                     if j not in joins:
                         joins.append(j)
