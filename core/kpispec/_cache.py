@@ -97,9 +97,7 @@ def _code_fingerprint(plugins: Sequence[tuple[str, Any]]) -> str | None:
     if known is not None:
         return known
     digest = hashlib.sha256()
-    import kpispec
-
-    roots: list[tuple[Path, bool]] = [(Path(kpispec.__file__).parent, True)]
+    roots: list[tuple[Path, bool]] = [(Path(__file__).parent, True)]  # kpispec's own code
     for name, module in sorted(plugins, key=lambda p: p[0]):
         digest.update(f"plugin {name} {getattr(module, '__name__', type(module).__name__)}\n".encode())
         file = getattr(module, "__file__", None)

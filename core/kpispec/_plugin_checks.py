@@ -2,8 +2,8 @@
 
 Used by :mod:`kpispec.plugins`: :func:`validate` checks one registered item (its
 class, name and fields; a metric type's JSON Schema fragment), :func:`guarded_check`
-turns a lint rule's crash into a finding, and :func:`probe_modify_query` tries each
-``modify_query`` once. Every message names what is wrong and what to do.
+turns a lint rule's crash into a finding (:mod:`kpispec._plugin_probe` tries each
+``modify_query`` once). Every message names what is wrong and what to do.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
-import pluggy
-
 from kpispec.errors import PluginError, SpecError
 from kpispec.extensions import LintRule, MetricType, SinkType, SourceType
 
-__all__ = ["NAME", "Malformed", "guarded_check", "one_line", "probe_modify_query", "validate",
+__all__ = ["NAME", "Malformed", "guarded_check", "one_line", "pack_dialect", "validate",
            "what_to_do"]
 
 #: Names of registered things: what a spec or a ``--source``/``--sink`` can refer to.
@@ -170,36 +168,3 @@ def guarded_check(rule: LintRule, plugin: str) -> Callable[[Any], Iterator[SpecE
                 f"(its other findings are kept); {what_to_do(plugin)}", plugin=plugin, hook=hook)))
 
     return guarded
-
-
-def probe_modify_query(pm: pluggy.PluginManager) -> list[PluginError]:
-    """Call each ``modify_query`` implementation once on a small probe query; return the
-    problems of those that raise or return something that is not a sqlglot query."""
-    from sqlglot import exp
-
-    from kpispec.calendar import Calendar
-    from kpispec.compile import QueryContext
-    from kpispec.plugins import call_impl
-
-    scan = (exp.select(exp.alias_(exp.Count(this=exp.Star()), "deals_won"))
-            .from_(exp.table_("deals", alias="deals")))
-    probe = (exp.select(exp.column("deals_won", table="deals_by_created_at"))
-             .from_(exp.table_("deals_by_created_at"))
-             .with_("deals_by_created_at", as_=scan))
-    context = QueryContext(metrics=("deals_won",), dimensions=(), grain="month", start=None,
-                           end=None, dialect="duckdb", calendar=Calendar())
-    errors = []
-    for impl in pm.hook.modify_query.get_hookimpls():
-        plugin = impl.plugin_name
-        what = "on a probe query (SELECT COUNT(*) FROM deals by month)"
-        try:
-            result = call_impl(impl, expression=probe.copy(), dialect="duckdb", context=context)
-        except Exception as exc:
-            problem = f"raised {one_line(exc)} {what}"
-        else:
-            if result is None or isinstance(result, exp.Query):
-                continue
-            problem = f"returned {type(result).__name__} {what}, not a sqlglot query expression"
-        errors.append(PluginError(f"{problem}, so every compilation fails while it is installed; "
-                                  f"{what_to_do(plugin)}", plugin=plugin, hook="modify_query"))
-    return errors

@@ -397,10 +397,11 @@ def plugins(as_json: bool) -> None:
     one message saying what to do; kpispec works on without it. Blocked plugins
     (--no-plugin NAME, KPISPEC_BLOCK_PLUGINS, KPISPEC_LOAD_PLUGINS) are listed too.
     """
+    from kpispec._plugin_probe import probed_plugin_infos
     from kpispec.errors import mask_secrets
-    from kpispec.plugins import environment_problems, plugin_infos
+    from kpispec.plugins import environment_problems
 
-    infos = plugin_infos()
+    infos = probed_plugin_infos()
     for problem in environment_problems():
         _echo_err(f"warning: {problem}")
     if as_json:

@@ -34,13 +34,13 @@ from typing import Any, Generic, TypeVar
 import pluggy
 
 from kpispec import hookspecs
+from kpispec._hookcall import call_impl, tracing
 from kpispec._plugin_checks import (
     NAME,
     Malformed,
     guarded_check,
     one_line,
     pack_dialect,
-    probe_modify_query,
     what_to_do,
 )
 from kpispec._plugin_checks import validate as validate_item
@@ -52,6 +52,7 @@ __all__ = [
     "PluginInfo",
     "Registered",
     "Registry",
+    "add_hook_error",
     "call_impl",
     "environment_problems",
     "get_plugin_manager",
@@ -138,10 +139,6 @@ def _env_names(variable: str) -> set[str] | None:
     return {n.strip() for n in value.split(",") if n.strip()}
 
 
-def _tracing() -> bool:
-    return os.environ.get("KPISPEC_TRACE_PLUGINS") not in (None, "", "0")
-
-
 def get_plugin_manager() -> pluggy.PluginManager:
     """Return the process-wide plugin manager, loading plugins on first use."""
     global _pm
@@ -156,7 +153,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
     _infos["core_types"].hooks = _hook_names(pm, _core_types)
     _load_entry_points(pm)
     pm.check_pending()  # every plugin with an unknown hook was turned away above
-    if _tracing():
+    if tracing():
         pm.trace.root.setwriter(lambda text: sys.stderr.write(f"[kpispec plugins] {text}"))
         pm.enable_tracing()
     _pm = pm
@@ -264,18 +261,6 @@ def _hook_names_of(module: object) -> list[str]:
 
 def _hook_names(pm: pluggy.PluginManager, plugin: object) -> list[str]:
     return sorted(caller.name for caller in pm.get_hookcallers(plugin) or ())
-
-
-def call_impl(impl: pluggy.HookImpl, **kwargs: Any) -> Any:
-    """Call one hook implementation with the subset of ``kwargs`` it accepts.
-
-    Logged to standard error when ``KPISPEC_TRACE_PLUGINS`` is set, like pluggy's
-    own tracing of whole hook calls.
-    """
-    if _tracing():
-        hook = impl.opts.get("specname") or impl.function.__name__
-        sys.stderr.write(f"[kpispec plugins] {hook} -> {impl.plugin_name}\n")
-    return impl.function(*[kwargs[name] for name in impl.argnames])
 
 
 class Registry:
@@ -512,15 +497,18 @@ def get_registry() -> Registry:
 def plugin_infos() -> list[PluginInfo]:
     """Every plugin kpispec knows of, loaded, broken or blocked, by name.
 
-    ``modify_query`` implementations are tried once on a small probe query, so a
-    plugin whose rewrite always fails shows as broken here too.
+    A plugin whose ``modify_query`` failed the probe query shows as broken once the
+    probe has run (:func:`kpispec._plugin_probe.probed_plugin_infos`, which ``kpispec
+    plugins`` uses): the probe needs the compiler, which this module stays below.
     """
-    registry = get_registry()
-    if not registry.probed:
-        registry.probed = True
-        for error in probe_modify_query(get_plugin_manager()):
-            _infos.setdefault(error.plugin, PluginInfo(error.plugin)).hook_errors.append(str(error))
+    get_registry()
     return sorted(_infos.values(), key=lambda i: i.name)
+
+
+def add_hook_error(error: PluginError) -> None:
+    """Record a problem found by calling a plugin's hook outside registration (the
+    ``modify_query`` probe): :func:`plugin_infos` shows the plugin as broken."""
+    _infos.setdefault(error.plugin, PluginInfo(error.plugin)).hook_errors.append(str(error))
 
 
 def environment_problems() -> list[PluginError]:

@@ -175,7 +175,9 @@ def assert_plugin_ok(name: str) -> plugins.PluginInfo:
     The info tells what it registered (``info.registered``, e.g.
     ``{"metric type": ["difference"]}``) and which hooks it implements (``info.hooks``).
     """
-    infos = {info.name: info for info in plugins.plugin_infos()}
+    from kpispec._plugin_probe import probed_plugin_infos
+
+    infos = {info.name: info for info in probed_plugin_infos()}
     if name not in infos:
         raise AssertionError(f"plugin {name!r} is not loaded; loaded: {', '.join(sorted(infos))}")
     info = infos[name]
