@@ -60,6 +60,7 @@ TEXTS: Mapping[str, _T] = {
     "formula": _t("Formula", "Formulă", "Wzór", "Formula", "公式", "Формула"),
     "no_rows": _t("No rows.", "Niciun rând.", "Brak wierszy.", "Nessuna riga.", "没有数据。",
                   "Нет строк."),
+    "notes": _t("Notes", "Note", "Uwagi", "Note", "说明", "Примечания"),
     "sql": _t("The SQL that ran", "SQL-ul executat", "Wykonane zapytanie SQL", "L'SQL eseguito",
               "执行的 SQL", "Выполненный SQL"),
     "footer": _t(

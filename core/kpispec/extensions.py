@@ -237,7 +237,7 @@ class SinkContext:
     compare: str | None = None
     #: The baseline range [start, end) when ``compare`` is ``baseline``.
     baseline: tuple[dt.date, dt.date] | None = None
-    #: Per metric name: what it computes, as one readable line (from its spec).
+    #: Per metric name: what it computes, as one readable line (from its spec), in ``lang``.
     formulas: Mapping[str, str] = field(default_factory=dict)
     #: Per dimension column: its labels by language (``{"en": "Region"}``), where the model gives them.
     dimension_labels: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
@@ -245,7 +245,7 @@ class SinkContext:
     currency: str = ""
     #: The project's name (``name:`` in kpispec.yaml), for titles.
     project: str = ""
-    #: Notes about the result (partial periods, targets that did not apply…).
+    #: Notes about the result (partial periods, targets that did not apply…), in ``lang``.
     notes: tuple[str, ...] = ()
     #: Sinks meant for spreadsheets (CSV) escape text cells a spreadsheet would run as a
     #: formula (``=``, ``+``, ``-``, ``@``…); ``--no-csv-safe`` turns it off.

@@ -9,7 +9,7 @@ existing one stays untouched.
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import PurePath
 from typing import Any
 
@@ -89,8 +89,7 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
     except BaseException:
         steps.stop()
         raise
-    for note in compiled.notes:
-        print(f"note: {note}", file=sys.stderr)
+    _print_notes(compiled.notes, lang)
     periods: set[Any] = set()
     context = sink_context(project, compiled, lang=lang, source=source, currency=currency,
                            csv_safe=csv_safe)
@@ -117,8 +116,7 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
         for (sink, _), writer in zip(resolved, writers):
             _call(sink, "close", writer.close)
         if compiled.targets and (compiled.query.start is None or compiled.query.end is None):
-            for note in compiled.missing_targets(periods):
-                print(f"note: {note}", file=sys.stderr)
+            _print_notes(compiled.missing_targets(periods), lang)
     except BaseException:
         steps.stop()
         for writer in writers:
@@ -137,6 +135,14 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
     return rows
 
 
+def _print_notes(notes: Iterable[str], lang: str) -> None:
+    """The compiler's notes on standard error, in the run's language (``uwaga: …``)."""
+    from kpispec._notes import note_label, note_text
+
+    for note in notes:
+        print(f"{note_label(lang)}: {note_text(note, lang)}", file=sys.stderr)
+
+
 def _close_reader(reader: Any) -> None:
     close = getattr(reader, "close", None)
     if close is not None:
@@ -151,6 +157,7 @@ def sink_context(project: Any, compiled: Any, *, lang: str = "en", source: str |
                  csv_safe: bool = True) -> SinkContext:
     """The :class:`SinkContext` of a compiled query's result: metrics, SQL, range, formulas…"""
     from kpispec._formula import metric_formula
+    from kpispec._notes import note_text
 
     settings = getattr(project, "settings", None)
     dialect = getattr(settings, "dialect", "duckdb")
@@ -170,10 +177,10 @@ def sink_context(project: Any, compiled: Any, *, lang: str = "en", source: str |
         grain=query.grain, lang=lang, stdout=stdout if stdout is not None else sys.stdout,
         sql=compiled.sql, dialect=compiled.dialect, source=shown_source,
         start=query.start, end=query.end, compare=query.compare, baseline=query.baseline,
-        formulas={m.name: metric_formula(m, dialect) for m in compiled.metrics},
+        formulas={m.name: metric_formula(m, dialect, lang) for m in compiled.metrics},
         dimension_labels=_dimension_labels(project, compiled),
         currency=currency, project=getattr(settings, "name", "") or "",
-        notes=tuple(compiled.notes), csv_safe=csv_safe)
+        notes=tuple(note_text(n, lang) for n in compiled.notes), csv_safe=csv_safe)
 
 
 def _dimension_labels(project: Any, compiled: Any) -> dict[str, Mapping[str, str]]:

@@ -235,6 +235,12 @@ class XlsxWriter(TextSinkWriter):
                            ("source", getattr(context, "source", "") or ""),
                            ("rows", f"{self._rows:,}")):
             row(text(key, lang).lower(), value)
+        notes = getattr(context, "notes", ()) or ()  # already in the run's language
+        if notes:
+            row()
+            row(text("notes", lang), header=True)
+            for note in notes:
+                row(note)
         sql = getattr(context, "sql", "")
         if sql:
             row()

@@ -80,6 +80,14 @@ def make_database(path: Path) -> str:
     return f"duckdb:///{path}"
 
 
+def project_and_warehouse(root: Path) -> tuple[Any, str]:
+    """The test project (without the installed packs) under ``root`` and its warehouse's URL."""
+    import kpispec
+
+    url = make_database(root / "crm.duckdb")
+    return kpispec.load_project(make_project(root / "project"), packs=False), url
+
+
 # -- reading outputs back ----------------------------------------------------------------------
 
 

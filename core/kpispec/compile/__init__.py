@@ -20,6 +20,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
+from kpispec._notes import Note
 from kpispec.compile import dialects
 from kpispec.compile.naming import check_lengths
 from kpispec.compile.plan import Plan, Query, build_plan
@@ -64,13 +65,15 @@ class CompiledQuery:
     query: Query
     metrics: tuple[Metric, ...]
     columns: tuple[str, ...]
-    notes: tuple[str, ...] = ()  # what a user should know about the result (partial periods…)
+    #: What a user should know about the result (partial periods…), in English; a
+    #: :class:`~kpispec._notes.Note` also in the other languages.
+    notes: tuple[str, ...] = ()
     targets: Mapping[str, Mapping[dt.date, float]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         return self.sql
 
-    def missing_targets(self, periods: Iterable[dt.date]) -> list[str]:
+    def missing_targets(self, periods: Iterable[dt.date]) -> list[Note]:
         """Notes for per-period targets whose period is not among ``periods`` (the result's)."""
         seen = set(periods)
         notes = []
@@ -78,8 +81,8 @@ class CompiledQuery:
             missing = sorted(day for day in by_period if day not in seen)
             if missing:
                 shown = ", ".join(str(d) for d in missing[:6]) + (" …" if len(missing) > 6 else "")
-                notes.append(f"{metric}: {len(missing)} target period(s) not in the result, "
-                             f"so their targets were not compared: {shown}")
+                notes.append(Note("targets_missing", name=metric, count=len(missing),
+                                  shown=shown))
         return notes
 
 
@@ -211,29 +214,25 @@ def _number(value: float | None) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
-def _notes(plan: Plan) -> tuple[tuple[str, ...], dict[str, dict[dt.date, float]]]:
-    """Partial periods at the ends of the range, and how targets apply."""
+def _notes(plan: Plan) -> tuple[tuple[Note, ...], dict[str, dict[dt.date, float]]]:
+    """Partial periods at the ends of the range, and how targets apply (English, each a
+    :class:`~kpispec._notes.Note` a sink writes in its language)."""
     q = plan.query
     calendar = q.calendar
-    notes: list[str] = []
+    notes: list[Note] = []
     if q.start is not None and calendar.period_start(q.start, q.grain) != q.start:
         first = calendar.period_start(q.start, q.grain)
-        notes.append(f"the first {q.grain} period ({first}) is partial: it starts before "
-                     f"--from {q.start}, so only its days from {q.start} on are counted "
-                     "(--partial drop leaves it out)")
+        notes.append(Note("partial_first", grain=q.grain, first=first, start=q.start))
     if q.end is not None and calendar.period_start(q.end, q.grain) != q.end:
         last = calendar.period_start(q.end, q.grain)
-        notes.append(f"the last {q.grain} period ({last}) is partial: it ends after --to "
-                     f"{q.end}, so only its days before {q.end} are counted "
-                     "(--partial drop leaves it out)")
+        notes.append(Note("partial_last", grain=q.grain, last=last, end=q.end))
     targets: dict[str, dict[dt.date, float]] = {}
     # One note for the metrics without targets, and none about targets per period when no
     # metric has any: notes only where they tell the user something.
     without = [n for n in q.metrics
                if next(o.metric.targets for o in plan.outputs if o.name == n) is None]
     if q.targets and q.dimensions and len(without) < len(q.metrics):
-        notes.append("targets are per period, not per dimension value: every row of a period "
-                     "gets the same __target")
+        notes.append(Note("targets_per_period"))
     if q.targets and without:
         notes.append(_without_targets(without, len(q.metrics)))
     if q.targets:
@@ -245,20 +244,20 @@ def _notes(plan: Plan) -> tuple[tuple[str, ...], dict[str, dict[dt.date, float]]
             if periods:
                 targets[name] = periods
             elif metric_targets.periods:
-                notes.append(f"{name}: its targets per {metric_targets.grain} period do not apply "
-                             f"by {q.grain}; its constant target {_number(constant)} does")
+                notes.append(Note("targets_grain", name=name, target_grain=metric_targets.grain,
+                                  grain=q.grain, constant=_number(constant)))
     return tuple(notes), targets
 
 
-def _without_targets(names: list[str], total: int) -> str:
+def _without_targets(names: list[str], total: int) -> Note:
     """The one note about metrics that have no targets (at most five named)."""
-    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     if len(names) == 1:
-        return f"{names[0]} has no targets: no {names[0]}__target column"
+        return Note("no_targets_one", name=names[0])
     if len(names) == total:
-        return (f"--targets: none of these {total} metrics has targets, so there are no "
-                "__target columns (a metric's targets: in its spec gives them)")
-    return f"{shown} have no targets: no __target column for them"
+        return Note("no_targets_all", total=total)
+    if len(names) > 5:
+        return Note("no_targets_many", names=", ".join(names[:5]), more=len(names) - 5)
+    return Note("no_targets_some", names=", ".join(names))
 
 
 def _modify(tree: exp.Expr, dialect: str, context: QueryContext) -> exp.Expr:
