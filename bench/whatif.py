@@ -140,14 +140,17 @@ def c_yaml() -> Iterator[None]:
 
 @contextmanager
 def no_schema() -> Iterator[None]:
-    from kpispec import project
+    from kpispec import _loading, _settings
 
-    original = project.schema_errors
-    project.schema_errors = lambda *a, **k: []
+    modules = (_loading, _settings)  # where spec files and kpispec.yaml are schema-checked
+    originals = [module.schema_errors for module in modules]
+    for module in modules:
+        module.schema_errors = lambda *a, **k: []
     try:
         yield
     finally:
-        project.schema_errors = original
+        for module, original in zip(modules, originals):
+            module.schema_errors = original
 
 
 def _cpu(fn: Callable[[], Any]) -> float:

@@ -22,8 +22,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["DimensionInfo", "metric_dimensions", "metric_models", "print_dimensions",
-           "unknown_metric"]
+__all__ = ["DimensionInfo", "dimensions_of", "metric_dimensions", "metric_models",
+           "print_dimensions", "unknown_metric"]
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,26 @@ def metric_dimensions(project: Any, name: str,
                                         d.models, d.name))
 
 
+def dimensions_of(project: Any, metrics: Sequence[str]) -> dict[str, list[DimensionInfo]]:
+    """What each of ``metrics`` can be grouped by (:meth:`kpispec.Project.dimensions`).
+
+    Raises:
+        kpispec.errors.QueryError: no metric is named.
+        kpispec.errors.UnknownMetricError: a metric is not in the project.
+    """
+    from kpispec.errors import QueryError
+    from kpispec.spec.resolve import Resolver
+
+    if not metrics:
+        raise QueryError("name at least one metric: kpispec dimensions METRIC...",
+                         hint="Run 'kpispec list' to see the metrics")
+    for name in metrics:
+        if name not in project.metrics:
+            raise unknown_metric(project, name, "METRIC")
+    resolver = Resolver(project.models)
+    return {name: metric_dimensions(project, name, resolver) for name in dict.fromkeys(metrics)}
+
+
 def print_dimensions(project: Any, metrics: Sequence[str], *, lang: str = "en",
                      as_json: bool = False) -> None:
     """``kpispec dimensions``: each metric's dimensions as a table (or JSON) on standard output.
@@ -133,18 +153,9 @@ def print_dimensions(project: Any, metrics: Sequence[str], *, lang: str = "en",
     import click
 
     from kpispec._i18n import check_lang
-    from kpispec.errors import QueryError
-    from kpispec.spec.resolve import Resolver
 
-    if not metrics:
-        raise QueryError("name at least one metric: kpispec dimensions METRIC...",
-                         hint="Run 'kpispec list' to see the metrics")
-    for name in metrics:
-        if name not in project.metrics:
-            raise unknown_metric(project, name, "METRIC")
+    found = dimensions_of(project, metrics)
     check_lang(lang, project)
-    resolver = Resolver(project.models)
-    found = {name: metric_dimensions(project, name, resolver) for name in dict.fromkeys(metrics)}
     if as_json:
         click.echo(json.dumps([{"metric": name, "dimensions": [d.as_dict(lang) for d in dims]}
                                for name, dims in found.items()], indent=2, ensure_ascii=False))

@@ -221,17 +221,6 @@ def validate(path_arg: str | None, path: str, source: str | None,
                f"in {len(project.files)} files{checked}")
 
 
-def _check_origin(project: Any, origin: str | None) -> None:
-    """Refuse a ``--origin`` no metric of the project can come from."""
-    known = {"project", *(m.origin for m in project.metrics.values())}
-    if origin is not None and origin not in known:
-        from kpispec.errors import QueryError
-        from kpispec.spec.schema import suggest
-
-        raise QueryError(f"--origin {origin!r}: no metric of this project comes from it",
-                         hint=suggest(origin, known) or f"Origins here: {', '.join(sorted(known))}")
-
-
 @main.command("list")
 @path_argument
 @path_option
@@ -248,26 +237,9 @@ def list_(path_arg: str | None, path: str, lang: str, as_json: bool, origin_only
 
     The project is -p PATH (or PATH), default the current directory.
     """
-    from kpispec._dimensions import metric_dimensions, metric_models
-    from kpispec._i18n import check_lang
-
     project = _project(project_path(path, path_arg), variables)
-    check_lang(lang, project)
-    _check_origin(project, origin_only)
-    rows = []
-    for name in sorted(project.metrics):
-        m = project.metrics[name]
-        if origin_only is not None and m.origin != origin_only:
-            continue
-        origin = m.origin
-        if name in project.overrides:
-            origin += f" (overrides {', '.join(project.overrides[name])})"
-        rows.append({"name": name, "type": m.type, "label": m.label(lang),
-                     "models": ", ".join(metric_models(project, name)), "origin": origin,
-                     "description": m.description})
+    rows = project.list_metrics(lang=lang, origin=origin_only, dimensions=as_json)
     if as_json:
-        for row in rows:
-            row["dimensions"] = [d.as_dict(lang) for d in metric_dimensions(project, row["name"])]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     from rich.console import Console

@@ -68,9 +68,9 @@ def write_result(project: Any, metrics: Sequence[str], *, source: str | None,
         kpispec.errors.QueryError: ``lang`` is a language no label or report text has,
             or a ``--sink`` no sink plugin handles.
     """
+    from kpispec._execution import iter_batches
     from kpispec._i18n import check_lang
     from kpispec._progress import RunProgress, wants_progress
-    from kpispec.project import iter_batches
 
     check_lang(lang, project)  # before the query runs, like a bad --sink
     resolved = [resolve_sink(s) for s in sinks]  # bad --sink fails before the query runs

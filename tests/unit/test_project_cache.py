@@ -48,7 +48,7 @@ def test_a_hit_does_not_read_the_specs_again(make_project: Callable[..., Path], 
                                              monkeypatch: pytest.MonkeyPatch) -> None:
     root = make_project({"specs.yaml": DEALS})
     kpispec.load_project(root, cache=True)
-    from kpispec import project as project_module
+    from kpispec import _loading as project_module
 
     def fail(*args: object, **kwargs: object) -> None:
         raise AssertionError("the cached project was built again")
@@ -102,7 +102,7 @@ def test_environment_read_by_templates_is_checked(make_project: Callable[..., Pa
 def test_other_template_functions_turn_the_cache_off(make_project: Callable[..., Path],
                                                      cache_dir: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from kpispec import project as project_module
+    from kpispec import _loading as project_module
 
     real = project_module._template_context
     calls: list[int] = []
