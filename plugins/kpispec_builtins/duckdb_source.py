@@ -32,6 +32,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
+from kpispec_builtins import _duckdb_limits
 from kpispec_builtins._timeout import OnInterrupt, Watchdog, timed_out
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ DIALECT = "duckdb"
 #: Rows per Arrow record batch streamed out of :meth:`DuckDBConnection.execute`.
 ROWS_PER_BATCH = 100_000
 #: Query parameters a ``duckdb://`` URL accepts.
-_QUERY_KEYS = frozenset({"path"})
+_QUERY_KEYS = frozenset({"path", "memory_limit"})
 _MEMORY = ("", ":memory:")
 _temp_names = itertools.count()
 
@@ -278,7 +279,7 @@ def connect(url: SourceURL) -> DuckDBConnection:
     views_dir = url.query.get("path")
     if database in _MEMORY:
         try:
-            con = duckdb.connect(":memory:")
+            con = duckdb.connect(":memory:", config=_duckdb_limits.config(url))
         except duckdb.Error as exc:
             raise ExecutionError(f"cannot open DuckDB database {label}: {_one_line(exc)}") from None
         connection = DuckDBConnection(con, label)
@@ -303,7 +304,7 @@ def connect(url: SourceURL) -> DuckDBConnection:
     if os.path.isdir(path):
         raise ExecutionError(f"DuckDB database {path!r} is a directory, not a file ({label})")
     try:
-        con = duckdb.connect(path, read_only=True)
+        con = duckdb.connect(path, read_only=True, config=_duckdb_limits.config(url))
     except duckdb.Error as exc:
         raise ExecutionError(f"cannot open DuckDB database {label}: {_one_line(exc)}") from None
     connection = DuckDBConnection(con, label)

@@ -28,6 +28,7 @@ from functools import lru_cache
 import sqlglot
 from kpispec.compile.dialects import sqlglot_dialect
 from kpispec.errors import Location, SpecError
+from kpispec.spec.bounds import BOUND_HINT, text_bound_refusal
 from kpispec.spec.sqlite_dates import translate as translate_sqlite_dates
 from kpispec.spec.system_objects import query_node_refusal
 from sqlglot import exp
@@ -367,6 +368,8 @@ def _parse(text: str, dialect: str) -> exp.Expr | _Refusal:
                    else _check_node(node, text, dialect))
         if refusal is not None:
             return refusal
+    if (too_long := text_bound_refusal(tree)) is not None:  # rpad(x, 1e9): memory, no answer
+        return _Refusal(too_long, BOUND_HINT)
     return tree
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from kpispec.errors import Location, SpecError
+from kpispec.spec.bounds import BOUND_HINT, text_bound_refusal
 from sqlglot import exp
 
 __all__ = ["QUERY_NODES", "SYSTEM_SCHEMAS", "SYSTEM_TABLE_PREFIXES", "check_table",
@@ -101,8 +102,11 @@ def query_node_refusal(node: exp.Expr, scalar_nodes: frozenset[type[exp.Expr]],
     """Why a node of a model's ``sql`` is refused (message with ``{at}`` for its position,
     hint), or None: an engine's catalog table, a command nested as a subquery, a session
     variable, or any node that is neither a part of a SELECT (:data:`QUERY_NODES`) nor one
-    of ``scalar_nodes``. Functions are left to the caller's allow-list of functions.
+    of ``scalar_nodes``; for the query itself (the root), text it could build beyond
+    :mod:`kpispec.spec.bounds`. Functions are left to the caller's allow-list of functions.
     """
+    if node.parent is None and (too_long := text_bound_refusal(node)) is not None:
+        return too_long, BOUND_HINT  # the whole query: rpad(x, 1000000000) is memory, not data
     if isinstance(node, exp.Table):
         refusal = check_table(node)
         return (refusal[0] + "{at}", refusal[1]) if refusal is not None else None
