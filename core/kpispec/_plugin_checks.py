@@ -17,9 +17,11 @@ from typing import Any
 from kpispec.errors import PluginError, SpecError
 from kpispec.extensions import LintRule, MetricType, SinkType, SourceType
 
-__all__ = ["NAME", "Malformed", "guarded_check", "one_line", "pack_dialect", "validate",
+__all__ = ["HOOKS_DOCS", "NAME", "Malformed", "guarded_check", "one_line", "pack_dialect", "validate",
            "what_to_do"]
 
+#: Where plugin authors read about the hooks; messages point there.
+HOOKS_DOCS = "docs/plugin-hooks.md"
 #: Names of registered things: what a spec or a ``--source``/``--sink`` can refer to.
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
