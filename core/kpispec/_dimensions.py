@@ -13,7 +13,7 @@ its qualified form (``customers.region``) when that form resolves.
 >>> from kpispec._demo_command import demo_project_path
 >>> project = kpispec.load_project(demo_project_path(), packs=False)
 >>> [d.name for d in metric_dimensions(project, "close_rate")]
-['source']
+['source', 'status']
 """
 
 from __future__ import annotations

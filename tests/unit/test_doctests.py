@@ -9,7 +9,7 @@ import pytest
 
 MODULES = ["kpispec.compile._templates", "kpispec.compile.dialects", "kpispec.compile.guard",
            "kpispec.compile.naming", "kpispec.spec.loader", "kpispec.spec.snippets",
-           "kpispec.project", "kpispec._source_url", "kpispec._metric_list"]
+           "kpispec.project", "kpispec._source_url", "kpispec._metric_list", "kpispec._dimensions"]
 
 
 @pytest.mark.parametrize("name", MODULES)
