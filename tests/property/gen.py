@@ -37,7 +37,6 @@ import yaml
 from hypothesis import strategies as st
 from kpispec.compile.dialects import DIALECTS
 
-from . import known_bugs
 from .exprs import (
     And,
     Arith,
@@ -89,8 +88,6 @@ WEIRD_PHYSICAL = ("my col", "it's", 'say "hi"', "za\u017c\u00f3\u0142\u0107", "\
                   "select", "1st", "a.b", "--x", "/*c*/", ";drop", "tab\there", "\u00e9", "x y z",
                   "back`tick", "br[ack]et", "$1", "?", ":p", "emoji \U0001f600",
                   "trailing ", "UPPER", "Mixed Case")
-if known_bugs.AVOID_DOTTED_PHYSICAL:
-    WEIRD_PHYSICAL = tuple(n for n in WEIRD_PHYSICAL if "." not in n)
 TEXT_VALUES = ("won", "lost", "open", "EMEA", "emea", "o'brien", "\u00fcn\u00ef", "", " ", "a b",
                "NULL", "--", "\u65e5")
 
@@ -359,8 +356,7 @@ class Project:
         if metric.scale is not None:
             doc["scale"] = metric.scale
         if metric.expr is not None:
-            plain = Render(self.dialect) if known_bugs.DERIVED_REFS_UNQUOTED_ONLY else r
-            doc["expr"] = metric.expr.sql(plain)
+            doc["expr"] = metric.expr.sql(r)
         if metric.inputs:
             doc["inputs"] = [{"name": n, "metric": m, **({"offset": o} if o else {})}
                              for n, m, o in metric.inputs]
@@ -412,9 +408,8 @@ def names(strict: bool, pool: tuple[str, ...] = ()) -> st.SearchStrategy[str]:
              st.sampled_from(MIXED_NAMES), st.sampled_from(TRAP_NAMES), regex]
     if pool:  # names an installed pack uses too, half the time
         pools = [st.sampled_from(pool)] * len(pools) + pools
-    if not strict or not known_bugs.AVOID_LONG_NAMES:
-        pools.append(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{40,70}", fullmatch=True))
-    return st.one_of(pools).filter(lambda n: not known_bugs.avoid_name(n))
+    pools.append(st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{40,70}", fullmatch=True))
+    return st.one_of(pools)
 
 
 def fresh(draw: st.DrawFn, strategy: st.SearchStrategy[str] | Sequence[str], taken: set[str]
@@ -428,7 +423,7 @@ def fresh(draw: st.DrawFn, strategy: st.SearchStrategy[str] | Sequence[str], tak
     else:
         base = name if len(name) < 50 else name[:50]
         name = next(f"{base}_{i}" for i in range(len(taken) + 1) if f"{base}_{i}".lower()
-                    not in lowered and not known_bugs.avoid_name(f"{base}_{i}"))
+                    not in lowered)
     taken.add(name)
     return name
 
@@ -721,12 +716,11 @@ def common_atoms(project: Project, models: Sequence[Model]) -> list[Atom]:
 def model_specs(draw: st.DrawFn, strict: bool, taken_models: set[str],
                 taken_tables: set[str], pack: bool = False) -> Model:
     name = fresh(draw, names(strict, PACK_MODELS if pack else ()), taken_models)
-    table_name = fresh(draw, names(strict).filter(lambda n: not known_bugs.avoid_table(n)),
-                       taken_tables)
+    table_name = fresh(draw, names(strict), taken_tables)
     schema = pick(draw, ["", "", "", "main."])
     # a refinement keeps the pack's joins on columns it has: ours never take those names
     taken: set[str] = {str(j["on"]) for j in pack_model(name).get("joins") or ()} \
-        if name in PACK_MODELS else set()
+        if pack and name in PACK_MODELS else set()
     pk = fresh(draw, ("id", f"{name}_id", "key", "pk", "ID", "order"), taken)
     columns = [Column(pk, "int", pk)]
     n_time = draw(ints(0 if not strict and chance(draw, 8) else 1, 2))
@@ -739,7 +733,7 @@ def model_specs(draw: st.DrawFn, strict: bool, taken_models: set[str],
         columns.append(Column(cname, kind, cname))
     declare = draw(BOOLS)
     replace = False
-    if name in PACK_MODELS:
+    if pack and name in PACK_MODELS:
         # refining a pack's model merges its declared columns into ours: declare ours too
         # (else every name we use is unknown), or replace the pack's model whole
         replace = draw(BOOLS)
@@ -747,7 +741,7 @@ def model_specs(draw: st.DrawFn, strict: bool, taken_models: set[str],
     if declare:
         physical_taken = {c.name for c in columns}
         for c in columns[1:]:
-            if chance(draw, 6) and not (known_bugs.AVOID_RENAMED_DATES and c.kind == "date"):
+            if chance(draw, 6):
                 c.physical = fresh(draw, WEIRD_PHYSICAL, physical_taken)
             if c.kind == "date" or chance(draw, 4):
                 c.typed = True
@@ -774,8 +768,7 @@ def model_specs(draw: st.DrawFn, strict: bool, taken_models: set[str],
     if not strict and chance(draw, 4):
         model.dimensions.append(Dimension(fresh(draw, names(False), taken),
                                           fancy_expr(draw, own_atoms(model), []), "text", True))
-    if len(times) >= 2 and chance(draw, 3) and not (known_bugs.AVOID_RENAMED_LIFECYCLE and any(
-            c.physical != c.name for c in times[:2])):
+    if len(times) >= 2 and chance(draw, 3):
         model.lifecycle = (times[0].name, times[1].name if draw(BOOLS) else None)
     if chance(draw, 5):
         model.extra["as_sql"] = True
@@ -789,7 +782,7 @@ def model_specs(draw: st.DrawFn, strict: bool, taken_models: set[str],
             SHORT_TEXT,
             st.dictionaries(st.sampled_from(("en", "pl", "it", "zh", "pt-BR")),
                             FREE_TEXT, min_size=1, max_size=3)))
-    if name in PACK_MODELS and not replace:
+    if pack and name in PACK_MODELS and not replace:
         refine_pack_model(model)
     return model
 
@@ -950,8 +943,6 @@ def metric_spec(draw: st.DrawFn, project: Project, strict: bool, taken: set[str]
                 pack: bool = False) -> Metric:
     kinds = ["simple", "simple", "ratio"]
     referable = [m.name for m in project.metrics]
-    if known_bugs.DERIVED_REFS_UNQUOTED_ONLY:
-        referable = [n for n in referable if not Render(project.dialect).needs_quotes(n)]
     if referable:
         kinds.append("derived")
     if not strict and chance(draw, 3):
@@ -1010,8 +1001,7 @@ def derived_expr(draw: st.DrawFn, metric_names: Sequence[str], metric: Metric,
     if chance(draw, 6):  # an input at an offset
         base = pick(draw, names)
         input_name = f"{base}_before"[:60]
-        if input_name.lower() not in {t.lower() for t in taken} \
-                and not known_bugs.avoid_name(input_name):
+        if input_name.lower() not in {t.lower() for t in taken}:
             taken.add(input_name)
             offset = pick(draw, (None, "1 month", "2 months", "1 year", "1 quarter",
                                            "7 days", "1 week", "52 weeks"))

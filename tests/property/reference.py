@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from . import known_bugs
 from .exprs import Expr
 from .gen import GRAINS, WEEKDAYS, Measure, Metric, Model, Project, reachable
 
@@ -353,9 +352,6 @@ class Reference:
         if span is not None and measure.windowed:
             checked = False
         time_col = model.column(measure.time or model.time or "")
-        if (measure.windowed and self.engine == "sqlite" and known_bugs.SQLITE_DATE_WINDOWS
-                and time_col is not None and time_col.kind == "date"):
-            checked = False
         lo = dt.datetime.combine(self.start, dt.time()) if bounded and self.start else None
         hi = dt.datetime.combine(self.end, dt.time()) if bounded and self.end else None
         if span is not None:

@@ -96,3 +96,24 @@ metrics:
         project.compile([name], dialect="postgres")
     assert str(info.value).startswith(f"result column {name!r} is 66 bytes long; postgres names "
                                       "columns of at most 63 bytes")
+
+
+def test_a_dimension_and_a_metric_named_true_run_on_sqlite(make_project: Callable[..., Path]) -> None:
+    """SQLite cannot read a subquery column aliased "true" or "false" back ("no such column"):
+    kpispec's own columns get other names, the result keeps the user's."""
+    import sqlite3
+
+    project = kpispec.load_project(make_project({"s.yaml": """
+models:
+  - {name: m, table: t, primary_key: id, time: ts, dimensions: ["true"]}
+metrics:
+  - {name: "false", type: simple, measure: {model: m, agg: count}}
+"""}), packs=False)
+    compiled = project.compile(["false"], by=["true"], dialect="sqlite", start="2024-01-01",
+                               end="2024-02-01")
+    con = sqlite3.connect(":memory:")
+    con.execute('CREATE TABLE t (id INT, ts TEXT, "true" TEXT)')
+    con.execute("INSERT INTO t VALUES (1, '2024-01-05', 'a'), (2, '2024-01-06', 'a')")
+    cursor = con.execute(compiled.sql)
+    assert [d[0] for d in cursor.description] == ["period", "true", "false"]
+    assert cursor.fetchall() == [("2024-01-01", "a", 2)]
