@@ -23,6 +23,7 @@ from kpispec.compile import dialects
 from kpispec.compile.local_time import bound, instant_for, local, time_column
 from kpispec.compile.naming import finalize, internal, public
 from kpispec.compile.plan import Aggregate, Plan, Scan
+from kpispec.compile.spine_size import DIGIT_NAMES, bounded_digits, count_periods, open_digits
 from kpispec.extensions import AddDays, LocalTime, PeriodStart, RowExists
 from kpispec.spec.model import Model, Offset, Window
 
@@ -52,7 +53,7 @@ def shift_date(day: dt.date, offset: Offset) -> dt.date:
 
 def period_count(first: dt.date, end: dt.date, grain: str, calendar: Calendar | None = None) -> int:
     """How many ``grain`` periods start on or after the period start ``first`` and before ``end``."""
-    return len((calendar or Calendar()).periods(first, end, grain)) if end > first else 0
+    return count_periods(first, end, grain, calendar or Calendar())
 
 
 # -- tree builders ------------------------------------------------------------------------
@@ -537,16 +538,16 @@ def _spine(plan: Plan, dialect: str) -> list[tuple[str, exp.Expr]]:
     first_lit = calendar.period_start(q.start, grain) if q.start else None
     last_lit = calendar.period_start(q.end - dt.timedelta(days=1), grain) if q.end else None
     if first_lit and q.end:
-        count = period_count(first_lit, q.end, grain, calendar)
+        count = count_periods(first_lit, q.end, grain, calendar)
         if count <= LITERAL_SPINE_MAX:
             return [(_PERIODS, _literal_periods(calendar.periods(first_lit, q.end, grain), dialect))]
-        digits = max(1, len(str(max(count - 1, 0))))
+        digits = bounded_digits(count, first_lit, q.end, grain, calendar)  # or refuses
     else:
         count = None
-        digits = 5 if grain == "day" else 4
+        digits = open_digits(grain)
     rows = [dialects.select_constant(exp.Literal.number(i), "d", dialect) for i in range(10)]
     ctes.append((_DIGITS, _union(rows)))
-    names = ["ones", "tens", "hundreds", "thousands", "ten_thousands"][:digits]
+    names = list(DIGIT_NAMES[:digits])
     n: exp.Expr = exp.column("d", table=names[0])
     for i, name in enumerate(names[1:], start=1):
         n = exp.Add(this=n, expression=exp.Mul(this=exp.Literal.number(10 ** i),

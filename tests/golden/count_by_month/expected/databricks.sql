@@ -39,11 +39,12 @@ WITH leads_by_created_at AS (
     9 AS d
 ), numbers AS (
   SELECT
-    ones.d + 10 * tens.d + 100 * hundreds.d + 1000 * thousands.d AS n
+    ones.d + 10 * tens.d + 100 * hundreds.d + 1000 * thousands.d + 10000 * ten_thousands.d AS n
   FROM digits AS ones
   CROSS JOIN digits AS tens
   CROSS JOIN digits AS hundreds
   CROSS JOIN digits AS thousands
+  CROSS JOIN digits AS ten_thousands
 ), bounds AS (
   SELECT
     MIN(period) AS first_period,

@@ -49,11 +49,12 @@ WITH leads_by_created_at AS (
   FROM "DUAL"
 ), numbers AS (
   SELECT
-    ones.d + 10 * tens.d + 100 * hundreds.d + 1000 * thousands.d AS n
+    ones.d + 10 * tens.d + 100 * hundreds.d + 1000 * thousands.d + 10000 * ten_thousands.d AS n
   FROM digits ones
   CROSS JOIN digits tens
   CROSS JOIN digits hundreds
   CROSS JOIN digits thousands
+  CROSS JOIN digits ten_thousands
 ), bounds AS (
   SELECT
     MIN(period) AS first_period,
