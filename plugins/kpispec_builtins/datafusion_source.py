@@ -45,6 +45,8 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
+from kpispec_builtins._source_base import SourceConnection
+
 if TYPE_CHECKING:
     import datafusion
     import pyarrow as pa
@@ -85,60 +87,31 @@ def _import_datafusion() -> Any:
     return datafusion
 
 
-class DataFusionConnection:
+class DataFusionConnection(SourceConnection["datafusion.SessionContext"]):
     """A DataFusion session satisfying :class:`kpispec.Connection`.
 
     Args:
         ctx: the ``datafusion.SessionContext`` to query.
         label: how error messages name the source, usually ``str(url)``.
+
+    Closing forgets the session; a query still running in a background thread after
+    a timeout finishes on its own.
     """
 
-    dialect: str = DIALECT
-
-    def __init__(self, ctx: datafusion.SessionContext, label: str) -> None:
-        self._ctx: datafusion.SessionContext | None = ctx
-        self.label = label
-
-    def __repr__(self) -> str:
-        state = "closed" if self._ctx is None else "open"
-        return f"<DataFusionConnection {self.label} ({state})>"
-
-    def __enter__(self) -> DataFusionConnection:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    dialect = DIALECT
+    engine = "DataFusion"
 
     @property
     def context(self) -> datafusion.SessionContext:
         """The underlying ``datafusion.SessionContext`` (for tests and for registering data)."""
-        if self._ctx is None:
-            raise ExecutionError(f"the DataFusion connection to {self.label} is closed")
-        return self._ctx
+        return self._open()
 
-    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
-        """Run one read-only SELECT and return its rows as Arrow record batches.
-
-        Args:
-            sql: the query, in DataFusion's (PostgreSQL-like) SQL.
-            timeout: seconds after which to give up; None waits forever. The query
-                itself goes on in a background thread until it ends (see the module doc).
-
-        Returns:
-            A ``pyarrow.RecordBatchReader`` over the collected result.
-
-        Raises:
-            ExecutionError: the query is not one SELECT, DataFusion rejected or failed
-                it, or it timed out.
-            ValueError: ``timeout`` is not positive.
-        """
+    def _run(self, ctx: datafusion.SessionContext, sql: str,
+             timeout: float | None) -> pa.RecordBatchReader:
+        """Collect the result; with a timeout, give up waiting once it passes (the query
+        itself goes on in a background thread until it ends: see the module doc)."""
         import pyarrow as pa
-        from kpispec.compile.guard import check_single_select
 
-        check_single_select(sql, DIALECT)
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        ctx = self.context
         if timeout is None:
             table = self._collect(ctx, sql)
         else:
@@ -158,13 +131,7 @@ class DataFusionConnection:
                 return None
             return list(ctx.table(reference).schema().names)
         except Exception as exc:  # DataFusion raises plain Exception/ValueError
-            raise ExecutionError(f"reading the catalog of {self.label} failed: "
-                                 f"{_one_line(exc)}") from None
-
-    def close(self) -> None:
-        """Forget the session; closing twice is harmless. A query still running in a
-        background thread after a timeout finishes on its own."""
-        self._ctx = None
+            raise self.catalog_failed(exc) from None
 
     # -- internals --------------------------------------------------------------------
 
@@ -172,8 +139,7 @@ class DataFusionConnection:
         try:
             return ctx.sql_with_options(sql, _read_only_options()).to_arrow_table()
         except Exception as exc:  # DataFusion raises plain Exception/ValueError
-            raise ExecutionError(f"DataFusion query failed on {self.label}: "
-                                 f"{_one_line(exc)}") from None
+            raise self.failed(exc) from None
 
     def _collect_with_timeout(self, ctx: datafusion.SessionContext, sql: str,
                               timeout: float) -> pa.Table:
@@ -189,14 +155,12 @@ class DataFusionConnection:
         worker.start()
         worker.join(timeout)
         if worker.is_alive():
-            raise ExecutionError(
-                f"query timed out after {timeout:g} s on {self.label}; "
-                "query a shorter range or fewer metrics, or allow a longer timeout "
-                "(DataFusion finishes the abandoned query in the background)"
-            )
+            raise ExecutionError(f"{self.timed_out(timeout)} "
+                                 "(DataFusion finishes the abandoned query in the background)")
         if "error" in outcome:
             raise outcome["error"]
-        return outcome["table"]
+        table: pa.Table = outcome["table"]
+        return table
 
 
 def _read_only_options() -> Any:
@@ -234,7 +198,8 @@ def connect(url: SourceURL) -> DataFusionConnection:
     try:
         ctx = datafusion.SessionContext()
     except Exception as exc:
-        raise ExecutionError(f"cannot start DataFusion for {label}: {_one_line(exc)}") from None
+        raise ExecutionError(f"cannot start DataFusion for {label}: "
+                             f"{DataFusionConnection.one_line(exc)}") from None
     connection = DataFusionConnection(ctx, label)
     if url.database:
         _register_directory(connection, url.database)
@@ -270,7 +235,7 @@ def _register_directory(connection: DataFusionConnection, directory: str) -> Non
         except Exception as exc:  # DataFusion raises plain Exception/ValueError
             raise ExecutionError(
                 f"cannot read {entry.path!r} as table {name!r} ({connection.label}): "
-                f"{_one_line(exc)}"
+                f"{connection.message(exc)}"
             ) from None
 
 
@@ -323,8 +288,3 @@ def _target_type(t: pa.DataType) -> pa.DataType:
         return _target_type(t.value_type)
     return t
 
-
-def _one_line(exc: BaseException) -> str:
-    """DataFusion's message, on one line."""
-    text = " ".join(line.strip() for line in str(exc).splitlines() if line.strip())
-    return text or type(exc).__name__

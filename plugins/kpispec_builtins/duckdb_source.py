@@ -33,12 +33,15 @@ from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
 from kpispec_builtins import _duckdb_limits
-from kpispec_builtins._timeout import OnInterrupt, Watchdog, timed_out
+from kpispec_builtins._source_base import SourceConnection, stop_watchers
 
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
     from sqlglot import exp
+
+    from kpispec_builtins._source_base import TimeLimit
+    from kpispec_builtins._timeout import OnInterrupt, Watchdog
 
 __all__ = [
     "DIALECT",
@@ -74,7 +77,7 @@ def register_sources(register: Callable[..., None]) -> None:
     )
 
 
-class DuckDBConnection:
+class DuckDBConnection(SourceConnection["duckdb.DuckDBPyConnection"]):
     """An open DuckDB connection satisfying :class:`kpispec.Connection`.
 
     Args:
@@ -82,59 +85,23 @@ class DuckDBConnection:
         label: how error messages name the database, usually ``str(url)``.
     """
 
-    dialect: str = DIALECT
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, label: str) -> None:
-        self._con: duckdb.DuckDBPyConnection | None = con
-        self.label = label
-        self._watchdog: Watchdog | None = None
-        self._interrupt: OnInterrupt | None = None
-
-    def __repr__(self) -> str:
-        state = "closed" if self._con is None else "open"
-        return f"<DuckDBConnection {self.label} ({state})>"
-
-    def __enter__(self) -> DuckDBConnection:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+    dialect = DIALECT
+    engine = "DuckDB"
+    message_until = ("LINE ",)  # DuckDB's excerpt of the query
 
     @property
     def duckdb(self) -> duckdb.DuckDBPyConnection:
         """The underlying DuckDB connection (for tests and for loading data)."""
-        if self._con is None:
-            raise ExecutionError(f"the DuckDB connection to {self.label} is closed")
-        return self._con
+        return self._open()
 
-    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
-        """Run one query and stream its rows as Arrow record batches.
-
-        Args:
-            sql: the query, in DuckDB's dialect; anything but one SELECT is refused.
-            timeout: seconds after which the query is interrupted; None waits forever.
-                The clock runs until the returned reader is exhausted.
-
-        Returns:
-            A ``pyarrow.RecordBatchReader`` of at most :data:`ROWS_PER_BATCH` rows a batch.
-
-        Raises:
-            ExecutionError: the query is not one SELECT, DuckDB rejected or failed it,
-                or it timed out.
-            KeyboardInterrupt: Ctrl-C was pressed; the query was interrupted.
-            ValueError: ``timeout`` is not positive.
-        """
+    def _run(self, con: duckdb.DuckDBPyConnection, sql: str,
+             timeout: float | None) -> pa.RecordBatchReader:
+        """Run the query; the timeout's clock runs until the returned reader is exhausted."""
         import duckdb
         import pyarrow as pa
 
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        con = self.duckdb
-        self._check(con, sql)
-        self._stop_watchdog()  # a new query ends any stream still open on this connection
-        watchdog = Watchdog(timeout, con.interrupt) if timeout is not None else None
-        self._watchdog = watchdog
-        self._interrupt = interrupt = OnInterrupt(con.interrupt)
+        self._stop_watchers()  # a new query ends any stream still open on this connection
+        watchdog, interrupt = self._watch(timeout, con.interrupt)
         try:
             relation = con.sql(sql)
             if relation is None:  # DuckDB < 2 returns None for statements without rows
@@ -143,11 +110,11 @@ class DuckDBConnection:
                 reader = _arrow_reader(relation, ROWS_PER_BATCH)
         except duckdb.Error as exc:
             error = self._error(exc, watchdog, interrupt)  # before the watchers stop
-            self._stop_watchdog()
+            self._stop_watchers()
             raise error from None
         except BaseException as exc:
-            stopped = _interrupted(exc, watchdog, interrupt)  # DuckDB may say RuntimeError
-            self._stop_watchdog()
+            stopped = self._interrupted(exc, watchdog, interrupt)  # DuckDB may say RuntimeError
+            self._stop_watchers()
             if stopped:
                 raise KeyboardInterrupt from None
             raise
@@ -166,15 +133,11 @@ class DuckDBConnection:
                 "WHERE table_name = ? AND (? = '' OR table_schema = ?) ORDER BY ordinal_position",
                 [name, schema, schema]).fetchall()
         except duckdb.Error as exc:
-            raise ExecutionError(f"reading the catalog of {self.label} failed: {exc}") from None
+            raise self.catalog_failed(exc) from None
         return [r[0] for r in rows] or None
 
-    def close(self) -> None:
-        """Cancel any pending timeout and close the connection; closing twice is harmless."""
-        self._stop_watchdog()
-        con, self._con = self._con, None
-        if con is not None:
-            con.close()
+    def _release(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.close()
 
     # -- internals --------------------------------------------------------------------
 
@@ -188,13 +151,11 @@ class DuckDBConnection:
         except (duckdb.Error, pa.ArrowException, OSError) as exc:  # errors mid-stream: OSError
             raise self._error(exc, watchdog, interrupt) from None
         except Exception as exc:
-            if _interrupted(exc, watchdog, interrupt):  # DuckDB may say RuntimeError
+            if self._interrupted(exc, watchdog, interrupt):  # DuckDB may say RuntimeError
                 raise KeyboardInterrupt from None
             raise
         finally:
-            if watchdog is not None:
-                watchdog.stop()
-            interrupt.stop()
+            stop_watchers(watchdog, interrupt)
 
     def _check(self, con: duckdb.DuckDBPyConnection, sql: str) -> None:
         """Refuse anything but one SELECT: DuckDB's own parser says what the text is, and
@@ -205,7 +166,7 @@ class DuckDBConnection:
         try:
             statements = con.extract_statements(sql)
         except duckdb.Error as exc:
-            raise ExecutionError(f"DuckDB query failed on {self.label}: {_one_line(exc)}") from None
+            raise self.failed(exc) from None
         kinds = [str(getattr(s.type, "name", s.type)).upper() for s in statements]
         if len(kinds) != 1:
             raise ExecutionError(f"refusing to run anything but one SELECT on {self.label}: "
@@ -218,34 +179,19 @@ class DuckDBConnection:
         except ExecutionError as exc:
             raise ExecutionError(f"{exc} (on {self.label})") from None
 
-    def _stop_watchdog(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.stop()
-            self._watchdog = None
-        if self._interrupt is not None:
-            self._interrupt.stop()
-            self._interrupt = None
-
-    def _error(self, exc: BaseException, watchdog: Watchdog | None,
-               interrupt: OnInterrupt | None = None) -> BaseException:
-        if interrupt is not None and _interrupted(exc, watchdog, interrupt):
-            return KeyboardInterrupt()  # Ctrl-C; DuckDB itself may have noticed it first
-        if watchdog is not None and watchdog.fired:
-            return timed_out(watchdog.timeout, self.label)
-        return ExecutionError(f"DuckDB query failed on {self.label}: {_one_line(exc)}")
-
-
-def _interrupted(exc: BaseException, watchdog: Watchdog | None, interrupt: OnInterrupt) -> bool:
-    """Whether ``exc`` is the end of a query stopped by Ctrl-C (not by the timeout)."""
-    try:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
-        if watchdog is not None and watchdog.fired:
-            return False
-        looks_interrupted = "interrupt" in str(exc).lower()
-        return interrupt.interrupted(wait=0.5 if looks_interrupted else 0.0)
-    finally:
-        interrupt.stop()
+    def _interrupted(self, exc: BaseException, watchdog: TimeLimit | None,
+                     interrupt: OnInterrupt) -> bool:
+        """Whether ``exc`` ends a query Ctrl-C stopped (not the timeout): DuckDB checks for
+        Ctrl-C itself, and may report it before the watcher thread got to it."""
+        try:
+            if isinstance(exc, KeyboardInterrupt):
+                return True
+            if watchdog is not None and watchdog.fired:
+                return False
+            looks_interrupted = "interrupt" in str(exc).lower()
+            return interrupt.interrupted(wait=0.5 if looks_interrupted else 0.0)
+        finally:
+            interrupt.stop()
 
 
 def connect(url: SourceURL) -> DuckDBConnection:
@@ -281,7 +227,7 @@ def connect(url: SourceURL) -> DuckDBConnection:
         try:
             con = duckdb.connect(":memory:", config=_duckdb_limits.config(url))
         except duckdb.Error as exc:
-            raise ExecutionError(f"cannot open DuckDB database {label}: {_one_line(exc)}") from None
+            raise ExecutionError(f"cannot open DuckDB database {label}: {DuckDBConnection.one_line(exc)}") from None
         connection = DuckDBConnection(con, label)
         try:
             root = _create_file_views(connection, views_dir) if views_dir is not None else None
@@ -306,7 +252,7 @@ def connect(url: SourceURL) -> DuckDBConnection:
     try:
         con = duckdb.connect(path, read_only=True, config=_duckdb_limits.config(url))
     except duckdb.Error as exc:
-        raise ExecutionError(f"cannot open DuckDB database {label}: {_one_line(exc)}") from None
+        raise ExecutionError(f"cannot open DuckDB database {label}: {DuckDBConnection.one_line(exc)}") from None
     connection = DuckDBConnection(con, label)
     try:
         _lock_down(connection, None)
@@ -334,7 +280,7 @@ def _lock_down(connection: DuckDBConnection, directory: str | None) -> None:
         con.execute("SET enable_external_access = false")
     except duckdb.Error as exc:
         raise ExecutionError(f"cannot make DuckDB database {connection.label} read-only "
-                             f"(external access off): {_one_line(exc)}") from None
+                             f"(external access off): {connection.message(exc)}") from None
 
 
 def connect_memory(tables: Mapping[str, pa.Table]) -> DuckDBConnection:
@@ -377,7 +323,7 @@ def connect_memory(tables: Mapping[str, pa.Table]) -> DuckDBConnection:
                                         exp.to_identifier(temp, quoted=True))))
                 con.duckdb.execute(create.sql(dialect=DIALECT))
             except duckdb.Error as exc:
-                raise ExecutionError(f"cannot load table {name!r} into DuckDB: {_one_line(exc)}"
+                raise ExecutionError(f"cannot load table {name!r} into DuckDB: {con.message(exc)}"
                                      ) from None
             finally:
                 con.duckdb.unregister(temp)
@@ -433,7 +379,7 @@ def _create_file_views(connection: DuckDBConnection, directory: str) -> str:
             connection.duckdb.execute(create.sql(dialect=DIALECT))
         except duckdb.Error as exc:
             raise ExecutionError(
-                f"cannot read {entry.path!r} as view {stem!r}: {_one_line(exc)}"
+                f"cannot read {entry.path!r} as view {stem!r}: {connection.message(exc)}"
             ) from None
     return root
 
@@ -467,13 +413,3 @@ def _arrow_reader(relation: duckdb.DuckDBPyRelation, rows: int) -> pa.RecordBatc
         to_reader = relation.fetch_record_batch
     return to_reader(rows)
 
-
-def _one_line(exc: BaseException) -> str:
-    """DuckDB's message up to its ``LINE n:`` source excerpt, on one line."""
-    lines = []
-    for line in str(exc).splitlines():
-        if line.startswith("LINE "):
-            break
-        if line.strip():
-            lines.append(line.strip())
-    return " ".join(lines) or type(exc).__name__

@@ -37,12 +37,14 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._timeout import OnInterrupt, Watchdog, timed_out
+from kpispec_builtins._source_base import SourceConnection, one_line, stop_watchers
 
 if TYPE_CHECKING:
     import sqlite3
 
     import pyarrow as pa
+
+    from kpispec_builtins._timeout import OnInterrupt, Watchdog
 
 __all__ = [
     "DIALECT",
@@ -76,7 +78,7 @@ def register_sources(register: Callable[..., None]) -> None:
     )
 
 
-class SQLiteConnection:
+class SQLiteConnection(SourceConnection["sqlite3.Connection"]):
     """An open SQLite connection satisfying :class:`kpispec.Connection`.
 
     Args:
@@ -84,61 +86,27 @@ class SQLiteConnection:
         label: how error messages name the database, usually ``str(url)``.
     """
 
-    dialect: str = DIALECT
+    dialect = DIALECT
+    engine = "SQLite"
 
     def __init__(self, con: sqlite3.Connection, label: str) -> None:
-        self._con: sqlite3.Connection | None = con
-        self.label = label
-        self._watchdog: Watchdog | None = None
-        self._interrupt: OnInterrupt | None = None
+        super().__init__(con, label)
         self._cursor: sqlite3.Cursor | None = None
-
-    def __repr__(self) -> str:
-        state = "closed" if self._con is None else "open"
-        return f"<SQLiteConnection {self.label} ({state})>"
-
-    def __enter__(self) -> SQLiteConnection:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     @property
     def sqlite(self) -> sqlite3.Connection:
         """The underlying sqlite3 connection (read-only; for tests)."""
-        if self._con is None:
-            raise ExecutionError(f"the SQLite connection to {self.label} is closed")
-        return self._con
+        return self._open()
 
-    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
-        """Run one SELECT and stream its rows as Arrow record batches.
-
-        Args:
-            sql: the query, in SQLite's dialect; anything but one SELECT is refused.
-            timeout: seconds after which the query is interrupted; None waits forever.
-                The clock runs until the returned reader is exhausted.
-
-        Returns:
-            A ``pyarrow.RecordBatchReader`` of at most :data:`ROWS_PER_BATCH` rows a batch.
-
-        Raises:
-            ExecutionError: the query is not one SELECT, SQLite rejected or failed it,
-                or it timed out.
-            ValueError: ``timeout`` is not positive.
-        """
+    def _run(self, con: sqlite3.Connection, sql: str, timeout: float | None) -> pa.RecordBatchReader:
+        """Run the query; each column's Arrow type comes from its values (see the module doc).
+        The timeout's clock runs until the returned reader is exhausted."""
         import sqlite3
 
         import pyarrow as pa
-        from kpispec.compile.guard import check_single_select
 
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        check_single_select(sql, DIALECT)
-        con = self.sqlite
         self._finish()  # a new query ends any stream still open on this connection
-        watchdog = Watchdog(timeout, con.interrupt) if timeout is not None else None
-        self._watchdog = watchdog
-        self._interrupt = interrupt = OnInterrupt(con.interrupt)
+        watchdog, interrupt = self._watch(timeout, con.interrupt)
         try:
             cursor = con.cursor()
             self._cursor = cursor
@@ -177,20 +145,15 @@ class SQLiteConnection:
             else:
                 rows = con.execute("SELECT name FROM pragma_table_info(?) ORDER BY cid",
                                    (name,)).fetchall()
-        except sqlite3.OperationalError as exc:
-            if "unknown database" in str(exc):
-                return None
-            raise ExecutionError(f"reading the catalog of {self.label} failed: {_one_line(exc)}") from None
         except sqlite3.Error as exc:
-            raise ExecutionError(f"reading the catalog of {self.label} failed: {_one_line(exc)}") from None
+            if isinstance(exc, sqlite3.OperationalError) and "unknown database" in str(exc):
+                return None
+            raise self.catalog_failed(exc) from None
         return [r[0] for r in rows] or None
 
-    def close(self) -> None:
-        """Cancel any pending timeout and close the connection; closing twice is harmless."""
+    def _release(self, con: sqlite3.Connection) -> None:
         self._finish()
-        con, self._con = self._con, None
-        if con is not None:
-            con.close()
+        con.close()
 
     # -- internals --------------------------------------------------------------------
 
@@ -208,33 +171,16 @@ class SQLiteConnection:
         except sqlite3.Error as exc:
             raise self._error(exc, watchdog, interrupt) from None
         finally:
-            if watchdog is not None:
-                watchdog.stop()
-            interrupt.stop()
+            stop_watchers(watchdog, interrupt)
 
     def _finish(self) -> None:
-        if self._watchdog is not None:
-            self._watchdog.stop()
-            self._watchdog = None
-        if self._interrupt is not None:
-            self._interrupt.stop()
-            self._interrupt = None
+        self._stop_watchers()
         cursor, self._cursor = self._cursor, None
         if cursor is not None:
             try:
                 cursor.close()
             except Exception:  # closing a cursor of a closed connection
                 pass
-
-    def _error(self, exc: BaseException, watchdog: Watchdog | None,
-               interrupt: OnInterrupt | None = None) -> BaseException:
-        if interrupt is not None:
-            interrupt.stop()
-            if interrupt.fired:  # Ctrl-C: Python raises KeyboardInterrupt about now anyway
-                return KeyboardInterrupt()
-        if watchdog is not None and watchdog.fired:
-            return timed_out(watchdog.timeout, self.label)
-        return ExecutionError(f"SQLite query failed on {self.label}: {_one_line(exc)}")
 
 
 def connect(url: SourceURL) -> SQLiteConnection:
@@ -278,13 +224,13 @@ def connect(url: SourceURL) -> SQLiteConnection:
         # connection is used by one query at a time.
         con = sqlite3.connect(target, uri=uri, check_same_thread=False)
     except sqlite3.Error as exc:
-        raise ExecutionError(f"cannot open SQLite database {label}: {_one_line(exc)}") from None
+        raise ExecutionError(f"cannot open SQLite database {label}: {one_line(exc)}") from None
     try:
         con.execute("PRAGMA query_only = ON")
         con.execute("SELECT count(*) FROM sqlite_master").fetchone()  # "file is not a database"
     except sqlite3.Error as exc:
         con.close()
-        raise ExecutionError(f"cannot open SQLite database {label}: {_one_line(exc)}") from None
+        raise ExecutionError(f"cannot open SQLite database {label}: {one_line(exc)}") from None
     return SQLiteConnection(con, label)
 
 
@@ -377,7 +323,3 @@ def _text(value: Any) -> str:
         return value.decode("utf-8", "replace")
     return str(value)
 
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(" ".join(line.split()) for line in str(exc).splitlines() if line.strip())
-    return text or type(exc).__name__
