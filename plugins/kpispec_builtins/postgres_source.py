@@ -39,11 +39,14 @@ from kpispec.errors import ExecutionError, register_secret
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._timeout import OnInterrupt, Watchdog
+from kpispec_builtins._source_base import SourceConnection
 
 if TYPE_CHECKING:
     import psycopg
     import pyarrow as pa
+
+    from kpispec_builtins._source_base import TimeLimit
+    from kpispec_builtins._timeout import OnInterrupt, Watchdog
 
 __all__ = [
     "DIALECT",
@@ -93,7 +96,7 @@ def register_sources(register: Callable[..., None]) -> None:
     )
 
 
-class PostgresConnection:
+class PostgresConnection(SourceConnection["psycopg.Connection[Any]"]):
     """An open PostgreSQL connection satisfying :class:`kpispec.Connection`.
 
     Args:
@@ -103,68 +106,34 @@ class PostgresConnection:
         password: the password, scrubbed from any driver message that might echo it.
     """
 
-    dialect: str = DIALECT
+    dialect = DIALECT
+    engine = "PostgreSQL"
+    # The server's excerpt of the query and its hints: noise on one line.
+    message_skip = ("LINE ", "HINT:", "DETAIL:", "CONTEXT:", "^")
 
     def __init__(self, con: psycopg.Connection[Any], label: str, password: str | None = None) -> None:
-        self._con: psycopg.Connection[Any] | None = con
-        self.label = label
-        self._password = password
-        self._watchdog: Watchdog | None = None
-        self._interrupt: OnInterrupt | None = None
+        super().__init__(con, label, password)
         self._cursor: psycopg.ServerCursor[Any] | None = None
-
-    def __repr__(self) -> str:
-        state = "closed" if self._con is None else "open"
-        return f"<PostgresConnection {self.label} ({state})>"
-
-    def __enter__(self) -> PostgresConnection:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
 
     @property
     def psycopg(self) -> psycopg.Connection[Any]:
         """The underlying psycopg connection (read-only session; for tests)."""
-        if self._con is None:
-            raise ExecutionError(f"the PostgreSQL connection to {self.label} is closed")
-        return self._con
+        return self._open()
 
-    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
-        """Run one SELECT and stream its rows as Arrow record batches.
-
-        Args:
-            sql: the query, in PostgreSQL's dialect; anything but one SELECT is refused.
-            timeout: seconds after which the query is cancelled; None waits forever.
-                Each statement runs under ``statement_timeout``, and the clock for the
-                whole stream runs until the returned reader is exhausted.
-
-        Returns:
-            A ``pyarrow.RecordBatchReader`` of at most :data:`ROWS_PER_BATCH` rows a batch.
-
-        Raises:
-            ExecutionError: the query is not one SELECT, the server rejected or failed
-                it, or it timed out.
-            ValueError: ``timeout`` is not positive.
-        """
+    def _run(self, con: psycopg.Connection[Any], sql: str,
+             timeout: float | None) -> pa.RecordBatchReader:
+        """Run the query through a server-side cursor. Each statement runs under
+        ``statement_timeout``, and the clock for the whole stream runs until the
+        returned reader is exhausted."""
         import psycopg
         import pyarrow as pa
-        from kpispec.compile.guard import check_single_select
 
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        check_single_select(sql, DIALECT)
-        con = self.psycopg
         self._finish()  # a new query ends any stream still open on this connection
-        watchdog = None
-        cancel = getattr(con, "cancel_safe", None) or con.cancel
-        self._interrupt = interrupt = OnInterrupt(cancel)
+        watchdog, interrupt = self._watch(timeout, _canceller(con))
         try:
             if timeout is not None:
                 milliseconds = max(1, round(timeout * 1000))
                 con.execute("SELECT set_config('statement_timeout', %s, true)", (str(milliseconds),))
-                watchdog = Watchdog(timeout, cancel)
-                self._watchdog = watchdog
             cursor = con.cursor(name=f"kpispec_{os.getpid()}_{next(_cursor_names)}")
             self._cursor = cursor
             cursor.itersize = ROWS_PER_BATCH
@@ -196,28 +165,21 @@ class PostgresConnection:
             rows = con.execute(_DESCRIBE, {"schema": _fold(schema) if schema else None,
                                            "name": _fold(name)}).fetchall()
         except psycopg.Error as exc:
-            raise ExecutionError(f"reading the catalog of {self.label} failed: "
-                                 f"{self._message(exc)}") from None
+            raise self.catalog_failed(exc) from None
         finally:
             self._end_transaction()
         return [r[0] for r in rows] or None
 
-    def close(self) -> None:
-        """Cancel any pending timeout and close the connection; closing twice is harmless.
-
-        A query still running on the server (the run was interrupted) is cancelled first:
-        the server would otherwise go on computing it after the socket closed.
-        """
-        con = self._con
-        if con is not None and _busy(con):
+    def _release(self, con: psycopg.Connection[Any]) -> None:
+        """A query still running on the server (the run was interrupted) is cancelled first:
+        the server would otherwise go on computing it after the socket closed."""
+        if _busy(con):
             try:
-                (getattr(con, "cancel_safe", None) or con.cancel)()
+                _canceller(con)()
             except Exception:  # the connection is gone: so is the query
                 pass
         self._finish()
-        con, self._con = self._con, None
-        if con is not None:
-            con.close()
+        con.close()
 
     # -- internals --------------------------------------------------------------------
 
@@ -245,12 +207,7 @@ class PostgresConnection:
 
     def _finish(self) -> None:
         """Stop the watchdogs, close the server-side cursor and end the transaction."""
-        if self._watchdog is not None:
-            self._watchdog.stop()
-            self._watchdog = None
-        if self._interrupt is not None:
-            self._interrupt.stop()
-            self._interrupt = None
+        self._stop_watchers()
         cursor, self._cursor = self._cursor, None
         if cursor is not None:
             try:
@@ -260,7 +217,7 @@ class PostgresConnection:
         self._end_transaction()
 
     def _end_transaction(self) -> None:
-        con = self._con
+        con = self._handle
         if con is None or con.closed:
             return
         try:
@@ -268,10 +225,7 @@ class PostgresConnection:
         except Exception:
             pass
 
-    def _message(self, exc: BaseException) -> str:
-        return _one_line(exc, self._password)
-
-    def _error(self, exc: BaseException, watchdog: Watchdog | None,
+    def _error(self, exc: BaseException, watchdog: TimeLimit | None,
                interrupt: OnInterrupt | None = None) -> BaseException:
         import psycopg
 
@@ -280,13 +234,19 @@ class PostgresConnection:
         if (watchdog is not None and watchdog.fired) or isinstance(exc, psycopg.errors.QueryCanceled):
             seconds = f" after {watchdog.timeout:g} s" if watchdog is not None else ""
             return ExecutionError(
-                f"query timed out{seconds} on {self.label} ({self._message(exc)}); "
+                f"query timed out{seconds} on {self.label} ({self.message(exc)}); "
                 "query a shorter range or fewer metrics, or allow a longer timeout"
             )
         if isinstance(exc, psycopg.errors.ReadOnlySqlTransaction):
             return ExecutionError(f"PostgreSQL refused a write on {self.label}: the kpispec session "
-                                  f"is read-only ({self._message(exc)})")
-        return ExecutionError(f"PostgreSQL query failed on {self.label}: {self._message(exc)}")
+                                  f"is read-only ({self.message(exc)})")
+        return self.failed(exc)
+
+
+def _canceller(con: psycopg.Connection[Any]) -> Callable[[], object]:
+    """The call that cancels the query running on ``con`` (``cancel_safe`` where psycopg has it)."""
+    cancel: Callable[[], object] = getattr(con, "cancel_safe", None) or con.cancel
+    return cancel
 
 
 # Columns of a table, the schema given or else the first schema of the search_path
@@ -336,7 +296,7 @@ def connect(url: SourceURL) -> PostgresConnection:
         con = psycopg.connect(autocommit=True, **params)
     except psycopg.Error as exc:
         raise ExecutionError(f"cannot connect to PostgreSQL {label}: "
-                             f"{_one_line(exc, url.password)}") from None
+                             f"{PostgresConnection.one_line(exc, url.password)}") from None
     try:
         schema = url.query.get("schema")
         if schema is not None:
@@ -354,7 +314,7 @@ def connect(url: SourceURL) -> PostgresConnection:
     except psycopg.Error as exc:
         con.close()
         raise ExecutionError(f"cannot set up the PostgreSQL session on {label}: "
-                             f"{_one_line(exc, url.password)}") from None
+                             f"{PostgresConnection.one_line(exc, url.password)}") from None
     except BaseException:
         con.close()
         raise
@@ -440,16 +400,3 @@ def _to_batch(rows: Sequence[tuple[Any, ...]], schema: pa.Schema) -> pa.RecordBa
         arrays.append(pa.array(values, type=field.type))
     return pa.RecordBatch.from_arrays(arrays, schema=schema)
 
-
-def _one_line(exc: BaseException, password: str | None = None) -> str:
-    """The driver's message on one line, without the query excerpt and the password."""
-    lines = []
-    for line in str(exc).splitlines():
-        if line.startswith(("LINE ", "HINT:", "DETAIL:", "CONTEXT:")) or line.strip().startswith("^"):
-            continue
-        if line.strip():
-            lines.append(" ".join(line.split()))
-    text = " ".join(lines) or type(exc).__name__
-    if password:
-        text = text.replace(password, "***")
-    return text

@@ -250,9 +250,9 @@ class _Postgres(_Engine):
             import psycopg
         except ImportError:
             raise ExecutionError(f"sink {self.label} needs psycopg: {_PG_INSTALL}") from None
-        from kpispec_builtins.postgres_source import _one_line, connect_params
+        from kpispec_builtins.postgres_source import PostgresConnection, connect_params
 
-        self._message = lambda exc: _one_line(exc, url.password)
+        self._message = lambda exc: PostgresConnection.one_line(exc, url.password)
         params = connect_params(url)
         params.pop("application_name", None)
         try:
@@ -333,10 +333,10 @@ class _MySQL(_Engine):
             import pymysql
         except ImportError:
             raise ExecutionError(f"sink {self.label} needs PyMySQL: {_MYSQL_INSTALL}") from None
-        from kpispec_builtins.mysql_source import _one_line, connect_params
+        from kpispec_builtins.mysql_source import MySQLConnection, connect_params
 
         params = connect_params(url)
-        self._message = lambda exc: _one_line(exc, params["password"])
+        self._message = lambda exc: MySQLConnection.one_line(exc, params["password"])
         if not self.schema and not url.database:
             raise ExecutionError(f"sink {self.label}: name the database, in the URL "
                                  "(mysql://host/db#table) or the fragment (#db.table)")
