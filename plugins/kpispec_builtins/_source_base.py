@@ -53,9 +53,9 @@ def check_timeout(timeout: float | None) -> None:
     """Refuse a timeout that is not a positive number of seconds (None: no timeout).
 
     Raises:
-        ValueError: ``timeout`` is zero, negative or NaN.
+        ValueError: ``timeout`` is zero, negative, infinite or NaN.
     """
-    if timeout is not None and not timeout > 0:
+    if timeout is not None and not 0 < timeout < float("inf"):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
 
