@@ -49,15 +49,9 @@ or later (``JAVA_HOME``, or ``java`` on ``PATH``).
 
 from __future__ import annotations
 
-import atexit
-import logging
 import os
 import re
-import shutil
-import tempfile
 import threading
-import uuid
-import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote
@@ -66,7 +60,17 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._timeout import OnInterrupt, timed_out
+from kpispec_builtins._source_base import SourceConnection, stop_watchers
+from kpispec_builtins._spark_jobs import JobWatchdog, interrupt_all
+from kpispec_builtins._spark_start import (
+    LOCAL,
+    alive,
+    spark_errors,
+    spark_message,
+    start_classic,
+    start_connect,
+)
+from kpispec_builtins._timeout import OnInterrupt
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -85,35 +89,11 @@ __all__ = [
 DIALECT = "spark"
 #: Query parameters a ``spark://`` or ``sc://`` URL accepts.
 _QUERY_KEYS = frozenset({"path"})
-_INSTALL = "the Spark source needs pyspark: pip install 'kpispec[spark]'"
-_INSTALL_CONNECT = ("Spark Connect (sc://) needs pyspark with its connect extras: "
-                    "pip install 'pyspark[connect]'")
-#: Seconds between repeated cancellations once a query timed out (a job that only
-#: starts after the first cancellation is cancelled too).
-_CANCEL_EVERY = 0.2
-_LOCAL = re.compile(r"local(?:\[(?P<threads>[1-9][0-9]*|\*)\])?", re.IGNORECASE)
 _HOST = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
-_QUERY_CONTEXT_LOGGERS = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
-_LOG4J2 = """\
-# Spark (when run from Python) resets the root level to WARN at start-up and says so on
-# stderr unless the root is at WARN already; kpispec sets FATAL once Spark is up.
-rootLogger.level = warn
-rootLogger.appenderRef.stderr.ref = stderr
-appender.console.type = Console
-appender.console.name = stderr
-appender.console.target = SYSTEM_ERR
-appender.console.layout.type = PatternLayout
-appender.console.layout.pattern = %d{yy/MM/dd HH:mm:ss} %p %c{1}: %m%n
-logger.hadoop.name = org.apache.hadoop
-logger.hadoop.level = error
-logger.utils.name = org.apache.spark.util.Utils
-logger.utils.level = error
-"""
 
 _lock = threading.RLock()
 #: master URL → the root session kpispec started (or found) for it.
 _sessions: dict[str, SparkSession] = {}
-_log_config: str | None = None
 
 
 @hookimpl
@@ -132,83 +112,50 @@ def register_sources(register: Callable[..., None]) -> None:
     )
 
 
-class SparkConnection:
+class SparkConnection(SourceConnection["SparkSession"]):
     """A Spark session satisfying :class:`kpispec.Connection`.
 
     Args:
         session: the Spark session to query (a child of a shared root session;
-            it is never stopped by :meth:`close`).
+            it is never stopped by :meth:`close`, which drops its temporary views).
         label: how error messages name the source, usually ``str(url)``.
     """
 
-    dialect: str = DIALECT
+    dialect = DIALECT
+    engine = "Spark"
 
     def __init__(self, session: SparkSession, label: str) -> None:
-        self._session: SparkSession | None = session
-        self.label = label
+        super().__init__(session, label)
         #: Temporary views this connection created (dropped by :meth:`close`).
         self.views: list[str] = []
         #: ``?path=`` files not yet registered as views: lower-case name → (name, path, kind).
         self._files: dict[str, tuple[str, str, str]] = {}
 
-    def __repr__(self) -> str:
-        state = "closed" if self._session is None else "open"
-        return f"<SparkConnection {self.label} ({state})>"
-
-    def __enter__(self) -> SparkConnection:
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
-
     @property
     def spark(self) -> SparkSession:
         """The connection's ``SparkSession`` (for tests and for registering data)."""
-        if self._session is None:
-            raise ExecutionError(f"the Spark connection to {self.label} is closed")
-        return self._session
+        return self._open()
 
-    def execute(self, sql: str, *, timeout: float | None = None) -> pa.RecordBatchReader:
-        """Run one read-only SELECT and return its rows as Arrow record batches.
+    @classmethod
+    def one_line(cls, exc: BaseException | str, secret: str | None = None) -> str:
+        """The first meaningful line of a pyspark or py4j error, without Java package names."""
+        return super().one_line(exc if isinstance(exc, str) else spark_message(exc), secret)
 
-        Args:
-            sql: the query, in Spark SQL.
-            timeout: seconds after which the query's Spark jobs are cancelled; None
-                waits forever.
-
-        Returns:
-            A ``pyarrow.RecordBatchReader`` over the collected result.
-
-        Raises:
-            ExecutionError: the query is not one SELECT, Spark rejected or failed it,
-                or it timed out.
-            ValueError: ``timeout`` is not positive.
-        """
+    def _run(self, session: SparkSession, sql: str, timeout: float | None) -> pa.RecordBatchReader:
+        """Collect the result; a timeout cancels the query's Spark jobs."""
         import pyarrow as pa
-        from kpispec.compile.guard import check_single_select
 
-        check_single_select(sql, DIALECT)
-        if timeout is not None and not timeout > 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        session = self.spark
         if self._files:
             self._register(_table_names(sql))
-        errors = _spark_errors()
-        watchdog = _Watchdog(session, timeout) if timeout is not None else None
-        interrupt = OnInterrupt(lambda: _interrupt_all(session))
+        errors = spark_errors()
+        watchdog = JobWatchdog(session, timeout) if timeout is not None else None
+        interrupt = OnInterrupt(lambda: interrupt_all(session))
         try:
             table = _to_arrow(session.sql(sql))
         except errors as exc:
-            if interrupt.fired:
-                raise KeyboardInterrupt from None
-            if watchdog is not None and watchdog.fired:
-                raise timed_out(timeout, self.label) from None
-            raise ExecutionError(f"Spark query failed on {self.label}: {_one_line(exc)}"
-                                 ) from None
+            raise self._error(exc, watchdog, interrupt) from None
         finally:
-            interrupt.stop()
-            if watchdog is not None:
-                watchdog.stop()
+            stop_watchers(watchdog, interrupt)
         table = _normalize(table)
         return pa.RecordBatchReader.from_batches(table.schema, table.to_batches())
 
@@ -222,16 +169,12 @@ class SparkConnection:
             if not session.catalog.tableExists(table):
                 return None
             return [field.name for field in session.table(table).schema.fields]
-        except _spark_errors() as exc:
-            raise ExecutionError(f"reading the catalog of {self.label} failed: "
-                                 f"{_one_line(exc)}") from None
+        except spark_errors() as exc:
+            raise self.catalog_failed(exc) from None
 
-    def close(self) -> None:
-        """Drop this connection's temporary views; closing twice is harmless.
-        The shared Spark session keeps running (see :func:`stop_sessions`)."""
-        session, self._session = self._session, None
-        if session is None:
-            return
+    def _release(self, session: SparkSession) -> None:
+        """Drop this connection's temporary views; the shared Spark session keeps running
+        (see :func:`stop_sessions`)."""
         views, self.views = self.views, []
         for view in views:
             try:
@@ -246,7 +189,7 @@ class SparkConnection:
         when a query first names them rather than all at connect time.
         """
         session = self.spark
-        errors = _spark_errors()
+        errors = spark_errors()
         for key in sorted(names & self._files.keys()):
             name, path, kind = self._files.pop(key)
             try:
@@ -257,80 +200,9 @@ class SparkConnection:
                 frame.createOrReplaceTempView(_quote(name))
             except errors as exc:
                 raise ExecutionError(
-                    f"cannot read {path!r} as view {name!r} ({self.label}): {_one_line(exc)}"
+                    f"cannot read {path!r} as view {name!r} ({self.label}): {self.message(exc)}"
                 ) from None
             self.views.append(_quote(name))
-
-
-class _Watchdog:
-    """Cancels the Spark jobs of the current thread's query once ``timeout`` passes.
-
-    The jobs carry a tag unique to the query (a job tag on classic Spark, an
-    operation tag on Spark Connect); once the time is up the tag is cancelled
-    every :data:`_CANCEL_EVERY` seconds until the query returns, so that a job
-    the query starts after the first cancellation is cancelled as well.
-    """
-
-    def __init__(self, session: SparkSession, timeout: float) -> None:
-        self.timeout = timeout
-        self.fired = False
-        self._tag = f"kpispec-{uuid.uuid4().hex}"
-        self._done = threading.Event()
-        self._context = _context_of(session)
-        self._session = session
-        if self._context is None:  # Spark Connect
-            session.addTag(self._tag)
-            self._cancel: Callable[[], Any] = lambda: session.interruptTag(self._tag)
-        else:
-            sc = self._context
-            self._interrupt = sc.getLocalProperty("spark.job.interruptOnCancel")
-            if hasattr(sc, "addJobTag"):
-                sc.addJobTag(self._tag)
-                sc.setInterruptOnCancel(True)
-                self._cancel = lambda: sc.cancelJobsWithTag(self._tag)
-            else:  # pyspark < 3.5
-                sc.setJobGroup(self._tag, "kpispec query", interruptOnCancel=True)
-                self._cancel = lambda: sc.cancelJobGroup(self._tag)
-        self._thread = threading.Thread(target=self._run, name="kpispec-spark-timeout",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        if self._done.wait(self.timeout):
-            return
-        self.fired = True
-        while not self._done.is_set():
-            try:
-                self._cancel()
-            except Exception:  # Spark went away: the query fails by itself
-                return
-            self._done.wait(_CANCEL_EVERY)
-
-    def stop(self) -> None:
-        """Stop watching and take the tag off the thread (call it in the query's thread)."""
-        self._done.set()
-        self._thread.join()
-        try:
-            if self._context is None:
-                self._session.removeTag(self._tag)
-            elif hasattr(self._context, "removeJobTag"):
-                self._context.removeJobTag(self._tag)
-                self._context.setLocalProperty("spark.job.interruptOnCancel", self._interrupt)
-            else:
-                for key in ("spark.jobGroup.id", "spark.job.description"):
-                    self._context.setLocalProperty(key, None)
-                self._context.setLocalProperty("spark.job.interruptOnCancel", self._interrupt)
-        except Exception:  # Spark went away: nothing left to clean
-            pass
-
-
-def _interrupt_all(session: SparkSession) -> None:
-    """Stop what this session runs: its operations on Spark Connect, the jobs of a local Spark."""
-    context = _context_of(session)
-    if context is None:
-        session.interruptAll()
-    else:
-        context.cancelAllJobs()
 
 
 def master_url(url: SourceURL) -> str:
@@ -357,7 +229,7 @@ def master_url(url: SourceURL) -> str:
         return f"sc://{netloc}{'/' + path if path else ''}"
     if "@" in netloc:
         raise ExecutionError(f"{label}: a spark:// master takes no user name or password")
-    local = _LOCAL.fullmatch(netloc)
+    local = LOCAL.fullmatch(netloc)
     if local is not None:
         return f"local[{local.group('threads') or '*'}]"
     host, _, port = netloc.partition(":")
@@ -390,7 +262,7 @@ def connect(url: SourceURL) -> SparkConnection:
     master = master_url(url)
     database = "" if scheme == "sc" else path.strip("/")
     root = _root_session(master, label, any_local=scheme == "spark" and netloc.lower() == "local")
-    errors = _spark_errors()
+    errors = spark_errors()
     try:
         session = root.newSession()
     except errors:  # an older Spark Connect without newSession(): share the root session
@@ -399,7 +271,7 @@ def connect(url: SourceURL) -> SparkConnection:
         session.conf.set("spark.sql.session.timeZone", "UTC")
     except errors as exc:
         raise ExecutionError(f"cannot configure the Spark session for {label}: "
-                             f"{_one_line(exc)}") from None
+                             f"{SparkConnection.one_line(exc)}") from None
     connection = SparkConnection(session, label)
     try:
         if database:
@@ -410,7 +282,7 @@ def connect(url: SourceURL) -> SparkConnection:
             _register_directory(connection, query["path"])
     except errors as exc:
         connection.close()
-        raise ExecutionError(f"cannot open {label}: {_one_line(exc)}") from None
+        raise ExecutionError(f"cannot open {label}: {SparkConnection.one_line(exc)}") from None
     except BaseException:
         connection.close()
         raise
@@ -441,169 +313,27 @@ def _root_session(master: str, label: str, *, any_local: bool = False) -> SparkS
     whichever local session is running."""
     with _lock:
         session = _sessions.get(master)
-        if session is not None and _alive(session):
+        if session is not None and alive(session):
             return session
         if any_local:
             for other, running in _sessions.items():
-                if _LOCAL.fullmatch(other) and _alive(running):
+                if LOCAL.fullmatch(other) and alive(running):
                     return running
         _sessions.pop(master, None)
         if master.startswith("sc://"):
-            session = _start_connect(master, label)
+            session = start_connect(master, label)
         else:
             for other, running in list(_sessions.items()):
-                if not other.startswith("sc://") and _alive(running):
+                if not other.startswith("sc://") and alive(running):
                     raise ExecutionError(
                         f"cannot start Spark for {label}: this process already runs Spark with "
                         f"master {other}, and Spark allows one per process; use the same master, "
                         "or call kpispec_builtins.spark_source.stop_sessions() first"
                     )
-            session = _start_classic(master, label, any_local=any_local)
+            session = start_classic(master, label, any_local=any_local)
             master = session.sparkContext.master  # a local Spark found running may differ
         _sessions[master] = session
         return session
-
-
-def _start_classic(master: str, label: str, *, any_local: bool = False) -> SparkSession:
-    """Start Spark for ``master``, or adopt the SparkContext already running in the process
-    (a notebook's) when its master is the one asked for (any local one for ``any_local``)."""
-    pyspark = _import_pyspark()
-    from pyspark.sql import SparkSession
-
-    _quiet_pyspark()
-    active = pyspark.SparkContext._active_spark_context
-    if active is not None:
-        running = active.master
-        if running != master and not (any_local and _LOCAL.fullmatch(running)):
-            raise ExecutionError(
-                f"cannot start Spark for {label}: this process already runs Spark with master "
-                f"{running}, and Spark allows one per process; use spark://{running} or stop it"
-            )
-        # Adopted as it is: each connection sets its own time zone on its child session.
-        return SparkSession.builder.getOrCreate()
-    _check_java()
-    builder = (SparkSession.builder.master(master).appName("kpispec")
-               .config("spark.sql.session.timeZone", "UTC")
-               .config("spark.ui.enabled", "false")
-               .config("spark.ui.showConsoleProgress", "false"))
-    local = _LOCAL.fullmatch(master)
-    if local is not None:
-        threads = local.group("threads")
-        partitions = (os.cpu_count() or 2) if threads in (None, "*") else int(threads)
-        builder = (builder.config("spark.sql.shuffle.partitions", str(partitions))
-                   .config("spark.driver.host", "127.0.0.1")
-                   .config("spark.driver.bindAddress", "127.0.0.1")
-                   .config("spark.driver.extraJavaOptions",
-                           f"-Dlog4j2.configurationFile=file:{_quiet_log_config()}"))
-    try:
-        session = builder.getOrCreate()
-    except Exception as exc:  # pyspark raises many kinds while starting
-        text = _one_line(exc)
-        if "JAVA_GATEWAY_EXITED" in text or "Java gateway" in text:
-            raise ExecutionError(
-                f"cannot start Spark for {label}: the Java process did not start ({text}); "
-                "Spark needs Java 17 or later: set JAVA_HOME to its installation"
-            ) from None
-        raise ExecutionError(f"cannot start Spark for {label}: {text}") from None
-    session.sparkContext.setLogLevel("FATAL")  # kpispec reports failures itself
-    return session
-
-
-def _start_connect(master: str, label: str) -> SparkSession:
-    _import_pyspark()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FutureWarning)  # about the pandas version
-            import pyspark.sql.connect.session  # noqa: F401 - checks grpcio and friends
-    except (ImportError, SystemExit):  # a half-imported pyspark.sql.connect can exit instead
-        raise ExecutionError(_INSTALL_CONNECT) from None
-    from pyspark.sql import SparkSession
-
-    _quiet_pyspark()
-    try:
-        builder = SparkSession.builder.remote(master)
-        # create() (pyspark 3.5+) opens a session on *this* server; getOrCreate() would
-        # return the process's default Connect session, whichever server it talks to.
-        session = builder.create() if hasattr(builder, "create") else builder.getOrCreate()
-        session.conf.set("spark.sql.session.timeZone", "UTC")
-    except Exception as exc:  # gRPC and pyspark raise many kinds
-        raise ExecutionError(f"cannot connect to Spark Connect at {label}: "
-                             f"{_one_line(exc)}") from None
-    return session
-
-
-def _alive(session: SparkSession) -> bool:
-    if _context_of(session) is None:
-        return not getattr(session, "is_stopped", False)
-    return getattr(session.sparkContext, "_jsc", None) is not None
-
-
-def _context_of(session: SparkSession) -> Any:
-    """The session's SparkContext, or None on Spark Connect (which has none)."""
-    try:
-        return session.sparkContext
-    except Exception:  # Spark Connect raises on sparkContext
-        return None
-
-
-def _import_pyspark() -> Any:
-    try:
-        import pyspark
-        import pyspark.sql
-    except ImportError:
-        raise ExecutionError(_INSTALL) from None
-    return pyspark
-
-
-def _check_java() -> None:
-    """Fail clearly, before pyspark tries, when there is no Java to start Spark with."""
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home:
-        java = os.path.join(java_home, "bin", "java.exe" if os.name == "nt" else "java")
-        if not os.path.isfile(java):
-            raise ExecutionError(
-                f"the Spark source needs Java 17 or later, but JAVA_HOME={java_home!r} has no "
-                "bin/java: set JAVA_HOME to a Java installation"
-            )
-    elif shutil.which("java") is None:
-        raise ExecutionError(
-            "the Spark source needs Java 17 or later, and none was found: install a JDK "
-            "and set JAVA_HOME to it (or put java on PATH)"
-        )
-
-
-def _quiet_pyspark() -> None:
-    """Silence what pyspark prints on its own: kpispec reports failures itself.
-
-    pyspark 4 logs every failed query as JSON with a stack trace, and warns about
-    the installed pandas version when ``pyspark.testing.utils`` is first imported
-    (its type converters import it on first use, whether or not pandas is involved).
-    """
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        try:
-            import pyspark.testing.utils  # noqa: F401
-        except ImportError:
-            pass
-    try:
-        from pyspark.logger import PySparkLogger
-    except ImportError:  # pyspark < 4 has no such loggers
-        return
-    for name in _QUERY_CONTEXT_LOGGERS:
-        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def _quiet_log_config() -> str:
-    """A log4j2 configuration that lets only fatal JVM messages through (written once)."""
-    global _log_config
-    if _log_config is None:
-        directory = tempfile.mkdtemp(prefix="kpispec-spark-")
-        path = os.path.join(directory, "log4j2.properties")
-        with open(path, "w", encoding="utf-8") as file:
-            file.write(_LOG4J2)
-        atexit.register(shutil.rmtree, directory, True)
-        _log_config = path
-    return _log_config
 
 
 # -- data -------------------------------------------------------------------------------
@@ -706,32 +436,3 @@ def _table_names(sql: str) -> set[str]:
 
     tree = sqlglot.parse_one(sql, read=DIALECT)
     return {t.name.lower() for t in tree.find_all(exp.Table) if not t.db and t.name}
-
-
-def _spark_errors() -> tuple[type[BaseException], ...]:
-    """The exceptions pyspark and py4j raise for a failed query (and Arrow's, converting)."""
-    import pyarrow as pa
-    from pyspark.errors import PySparkException
-
-    errors: list[type[BaseException]] = [PySparkException, pa.ArrowException, ConnectionError]
-    try:
-        from py4j.protocol import Py4JError
-    except ImportError:  # Spark Connect only
-        pass
-    else:
-        errors.append(Py4JError)
-    return tuple(errors)
-
-
-_JAVA_CLASS = re.compile(r"^(?:[a-z_][\w$]*\.)+(?=[A-Z][\w$]*(?:Exception|Error)\b)")
-
-
-def _one_line(exc: BaseException) -> str:
-    """The first meaningful line of a pyspark or py4j error, without Java package names."""
-    for line in str(exc).splitlines():
-        line = line.strip()
-        if not line or line.startswith("An error occurred while calling"):
-            continue
-        line = _JAVA_CLASS.sub("", line.removeprefix(": ").strip())
-        return line.rstrip(";")
-    return type(exc).__name__

@@ -13,6 +13,7 @@ the end of the module; every connection of the module runs on it.
 from __future__ import annotations
 
 import doctest
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -276,7 +277,7 @@ def test_missing_java_names_java_home(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.setattr(spark_source, "_sessions", {})
     monkeypatch.setattr(pyspark.SparkContext, "_active_spark_context", None)
     monkeypatch.delenv("JAVA_HOME", raising=False)
-    monkeypatch.setattr(spark_source.shutil, "which", lambda name: None)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(ExecutionError, match=r"needs Java 17 or later, and none was found: .*"
                                              r"set JAVA_HOME"):
         connect(SourceURL(raw="spark://local[2]", scheme="spark"))
