@@ -131,6 +131,8 @@ def _refusal(node: exp.Expr, dialect: str, strict: bool) -> str | None:
 def _check(sql: str, dialect: str, *, strict: bool, unparsed_ok: bool = False) -> None:
     try:
         statements = [s for s in sqlglot.parse(sql, read=sqlglot_dialect(dialect)) if s is not None]
+    except RecursionError:
+        raise ExecutionError("refusing to run a query nested too deeply to check") from None
     except (ParseError, TokenError) as exc:
         if unparsed_ok:
             return

@@ -15,6 +15,7 @@ from typing import Any
 
 from kpispec.errors import Location, PluginError, SpecError
 from kpispec.extensions import LowerContext, MetricType
+from kpispec.spec.metric_graph import check_metric_graph
 from kpispec.spec.model import (
     Dimension,
     Join,
@@ -427,34 +428,14 @@ class _Builder:
                     self.errors.append(SpecError(
                         f"unknown metric {ref!r}", at,
                         suggest(ref, [*items, *metric.measures, *metric.inputs])))
-        # Cycles among derived metrics: depth-first, reporting each cycle once.
-        state: dict[str, int] = {}
-        reported: set[frozenset[str]] = set()
-
-        def visit(name: str, stack: list[str]) -> None:
-            state[name] = 1
-            stack.append(name)
-            for ref in self.metrics[name].refs if name in self.metrics else ():
-                if state.get(ref) == 1:
-                    cycle = stack[stack.index(ref):] + [ref]
-                    if frozenset(cycle) not in reported:
-                        reported.add(frozenset(cycle))
-                        first = min(cycle[:-1])
-                        self.errors.append(SpecError(
-                            f"metrics reference each other in a cycle: {' -> '.join(cycle)}",
-                            items[first].loc("expr") if "expr" in items[first].spec
-                            else items[first].loc(), "Break the cycle"))
-                elif state.get(ref) is None and ref in self.metrics:
-                    visit(ref, stack)
-            stack.pop()
-            state[name] = 2
-
-        for name in sorted(self.metrics):
-            if state.get(name) is None:
-                visit(name, [])
-        for cycle in reported:
-            for name in cycle:
-                self.metrics.pop(name, None)
+        # Cycles, chains too deep, expressions too big (kpispec.spec.metric_graph).
+        issues, left_out = check_metric_graph(self.metrics)
+        for issue in issues:
+            item = items[issue.metric]
+            self.errors.append(SpecError(issue.message, item.loc("expr") if "expr" in item.spec
+                                         else item.loc(), issue.hint))
+        for name in left_out:
+            self.metrics.pop(name, None)
 
 
 def _window(mspec: Mapping[str, Any]) -> Window | None:
