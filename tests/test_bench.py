@@ -51,3 +51,12 @@ def test_handwritten_sql_gives_kpispecs_results(tmp_path: Path) -> None:
     for r in results:
         assert r["equal"], (r["case"], r["problems"][:5])
         assert r["rows"] == (24 if r["case"] == "catalog_by_month" else r["rows"]) and r["rows"] > 0
+
+
+def test_validate_bench_runs_and_reports_per_metric_cost(tmp_path: Path) -> None:
+    proc = subprocess.run([sys.executable, str(BENCH / "validate_bench.py"), "--sizes", "200,400"],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout.strip().splitlines()[-1])["validate"]
+    assert [r["metrics"] for r in rows] == [200, 400]
+    assert all(r["seconds"] > 0 and r["cpu_ms_per_metric"] > 0 for r in rows)

@@ -51,6 +51,15 @@ def _billion_laughs() -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+def _chain(n: int, expr: str) -> bytes:
+    """Metrics m0 (simple) … m<n>, each ``expr`` over the one before (issue 23, finding 7)."""
+    lines = ["metrics:", "  - name: m0", "    type: simple",
+             "    measure: {model: deals, agg: sum, expr: amount}"]
+    for i in range(1, n + 1):
+        lines += [f"  - name: m{i}", "    type: derived", f"    expr: \"{expr.format(p=f'm{i - 1}')}\""]
+    return ("\n".join(lines) + "\n").encode()
+
+
 GENERATORS: dict[str, Callable[[], bytes]] = {
     "billion_laughs": _billion_laughs,
     "alias_flood": lambda: b"a: &a 1\nb: [" + b", ".join([b"*a"] * 250) + b"]\n",
@@ -67,6 +76,8 @@ GENERATORS: dict[str, Callable[[], bytes]] = {
     "control_character": lambda: b"metrics: []\nx: a\x07b\n",
     "huge": lambda: b"#" * (5 * 1024 * 1024 + 1),
     "unclosed_flow": lambda: b"metrics: [{name: a, type: simple\n",
+    "derived_chain": lambda: _chain(1000, "{p} + 1"),
+    "derived_doubling": lambda: _chain(40, "{p} + {p} * 2"),
 }
 
 
