@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
+from kpispec._dialect_names import sqlglot_dialect
 from kpispec._source_url import parse_source_url, source_type
 from kpispec.compile import CompiledQuery, compile_query
-from kpispec.compile.dialects import sqlglot_dialect
 from kpispec.compile.guard import check_query
 from kpispec.errors import ExecutionError, KpispecError, SpecError
 

@@ -115,7 +115,7 @@ def _validate_fields(item: Any) -> Any:
         schemes = _scheme_names(item.schemes, "schemes")
         if not schemes:
             raise Malformed("has no URL schemes; give at least one, e.g. schemes=('mydb',)")
-        from kpispec.compile.dialects import DIALECTS, dialect_name
+        from kpispec._dialect_names import DIALECTS, dialect_name
 
         if not isinstance(item.dialect, str) or dialect_name(item.dialect) not in DIALECTS:
             raise Malformed(f"has dialect={item.dialect!r}, which kpispec does not compile for "
@@ -140,7 +140,7 @@ def _validate_fields(item: Any) -> Any:
 
 def pack_dialect(pack: str, dialect: Any) -> str:
     """The sqlglot dialect a pack's snippets are written in, checked."""
-    from kpispec.compile.dialects import DIALECTS, dialect_name
+    from kpispec._dialect_names import DIALECTS, dialect_name
 
     if not isinstance(dialect, str) or dialect_name(dialect) not in DIALECTS:
         raise Malformed(f"registered the pack {pack!r} with dialect={dialect!r}, which kpispec "

@@ -60,7 +60,7 @@ def read_settings(root: Path) -> tuple[Settings, str | None]:
     errors = schema_errors(doc, schema, display, subschema="settings")
     if errors:
         raise SpecErrors(errors)
-    from kpispec.compile.dialects import DIALECTS, dialect_name
+    from kpispec._dialect_names import DIALECTS, dialect_name
 
     dialect = dialect_name(doc.get("dialect", "duckdb"))
     if dialect not in DIALECTS:

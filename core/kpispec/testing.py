@@ -410,7 +410,7 @@ def assert_compiles_on_every_dialect(project: Project | str | os.PathLike[str],
     """
     import sqlglot
 
-    from kpispec.compile.dialects import DIALECTS
+    from kpispec._dialect_names import DIALECTS
     from kpispec.project import load_project
 
     loaded: Any = project if hasattr(project, "compile") else load_project(project)

@@ -12,20 +12,9 @@ from functools import cache
 import sqlglot
 from sqlglot import exp
 
+from kpispec._dialect_names import sqlglot_dialect
+
 __all__ = ["fill", "sqlglot_dialect"]
-
-#: kpispec dialects that sqlglot has no dialect of its own for: rendered by the sqlglot
-#: dialect named here, with kpispec's own spellings where they differ (compile/dialects.py).
-_RENDERED_AS = {"datafusion": "postgres"}
-
-
-def sqlglot_dialect(dialect: str) -> str:
-    """The sqlglot dialect that parses and renders kpispec's ``dialect``.
-
-    >>> sqlglot_dialect("datafusion"), sqlglot_dialect("snowflake")
-    ('postgres', 'snowflake')
-    """
-    return _RENDERED_AS.get(dialect, dialect)
 
 
 @cache

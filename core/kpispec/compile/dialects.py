@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from kpispec.compile._templates import fill, sqlglot_dialect
+from kpispec._dialect_names import DIALECTS, dialect_name, sqlglot_dialect
+from kpispec.compile._templates import fill
 from kpispec.compile.snippet_functions import snippet_functions
 
 if TYPE_CHECKING:
@@ -43,13 +44,6 @@ __all__ = [
     "truncate",
 ]
 
-#: Output dialects kpispec supports and tests (golden SQL for each).
-DIALECTS = (
-    "duckdb", "sqlite", "postgres", "mysql", "snowflake", "bigquery", "redshift",
-    "spark", "databricks", "trino", "clickhouse", "tsql", "oracle", "datafusion",
-)
-_ALIASES = {"postgresql": "postgres", "mariadb": "mysql", "sqlserver": "tsql", "mssql": "tsql",
-            "spark2": "spark", "presto": "trino"}
 
 # Truncation of a timestamp to the first day of its period, as a DATE. Weeks start on Monday.
 _TRUNCATE: dict[str, dict[str, str]] = {
@@ -122,12 +116,6 @@ _ADD: dict[str, dict[str, str]] = {
 _STEP = {"day": ("day", 1), "week": ("day", 7), "month": ("month", 1),
          "quarter": ("month", 3), "year": ("month", 12),
          "fiscal_quarter": ("month", 3), "fiscal_year": ("month", 12)}
-
-
-def dialect_name(dialect: str) -> str:
-    """The canonical kpispec name of ``dialect`` (``postgresql`` → ``postgres``)."""
-    name = dialect.lower()
-    return _ALIASES.get(name, name)
 
 
 def truncate(value: exp.Expr, grain: str, dialect: str) -> exp.Expr:

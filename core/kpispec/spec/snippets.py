@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import sqlglot
-from kpispec.compile.dialects import sqlglot_dialect
+from kpispec._dialect_names import sqlglot_dialect
 from kpispec.errors import Location, SpecError
 from kpispec.spec.bounds import BOUND_HINT, text_bound_refusal
 from kpispec.spec.sqlite_dates import translate as translate_sqlite_dates
