@@ -16,6 +16,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceURL
 
 from kpispec_builtins._clickhouse_common import CATALOG, ClickHouseConnection, arrow_schema, convert, seconds
+from kpispec_builtins._source_base import check_no_host
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -239,11 +240,7 @@ def connect_chdb(url: SourceURL) -> ChdbConnection:
     if url.query:
         raise ExecutionError(f"{label}: unknown query parameter {sorted(url.query)[0]!r}; "
                              "a chdb:// URL takes none")
-    if url.host:
-        raise ExecutionError(
-            f"{label}: a chdb:// URL has no host; write chdb:///{url.host}{url.database and '/'}"
-            f"{url.database} (three slashes) for a relative directory or chdb:////abs/dir"
-        )
+    check_no_host(url, relative="directory", absolute="abs/dir")
     if url.database in _MEMORY:
         path = ":memory:"
     else:

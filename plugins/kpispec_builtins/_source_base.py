@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar, Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from kpispec.compile import guard
 from kpispec.errors import ExecutionError
@@ -30,10 +30,13 @@ from kpispec.errors import ExecutionError
 from kpispec_builtins._timeout import OnInterrupt, Watchdog, timed_out
 
 if TYPE_CHECKING:
+    from types import TracebackType
+
     import pyarrow as pa
+    from kpispec.extensions import SourceURL
     from typing_extensions import Self
 
-__all__ = ["SourceConnection", "TimeLimit", "check_timeout", "one_line"]
+__all__ = ["SourceConnection", "TimeLimit", "check_no_host", "check_timeout", "one_line", "stop_watchers"]
 
 #: The driver object a connection wraps (a DuckDB connection, a psycopg one…).
 Handle = TypeVar("Handle")
@@ -57,6 +60,26 @@ def check_timeout(timeout: float | None) -> None:
     """
     if timeout is not None and not 0 < timeout < float("inf"):
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+
+
+def check_no_host(url: SourceURL, *, relative: str, absolute: str) -> None:
+    """Refuse a host in the URL of a local source (``sqlite://data/x.db`` meant ``sqlite:///…``).
+
+    Args:
+        url: the parsed URL.
+        relative: what a path after three slashes names ("path", "directory").
+        absolute: an example of an absolute one, after ``scheme:////``.
+
+    Raises:
+        ExecutionError: the URL has a host; the message spells the URL it probably meant.
+    """
+    if url.host:
+        scheme = url.scheme
+        raise ExecutionError(
+            f"{url}: a {scheme}:// URL has no host; write {scheme}:///{url.host}"
+            f"{url.database and '/'}{url.database} (three slashes) for a relative {relative} "
+            f"or {scheme}:////{absolute}"
+        )
 
 
 def one_line(exc: BaseException | str, secret: str | None = None, *,
@@ -201,6 +224,15 @@ class SourceConnection(ABC, Generic[Handle]):
         interrupt, self._interrupt = self._interrupt, None
         stop_watchers(watchdog, interrupt)
 
+    def _starting(self, errors: type[BaseException] | tuple[type[BaseException], ...],
+                  watchdog: TimeLimit | None, interrupt: OnInterrupt,
+                  end: Callable[[], None]) -> _Starting:
+        """A ``with`` block that starts a query: on an error of the driver's (``errors``) it
+        calls ``end`` and raises the one error :meth:`_error` words; on anything else it
+        calls ``end`` and lets it through (as ``KeyboardInterrupt`` when Ctrl-C stopped
+        the query and the driver said something else)."""
+        return _Starting(self, errors, watchdog, interrupt, end)
+
     def _interrupted(self, exc: BaseException, watchdog: TimeLimit | None,
                      interrupt: OnInterrupt) -> bool:
         """Whether ``exc`` ends a query Ctrl-C stopped (stops watching Ctrl-C)."""
@@ -238,6 +270,39 @@ class SourceConnection(ABC, Generic[Handle]):
     def timed_out(self, timeout: float) -> ExecutionError:
         """The error of a query that ran out of time (the same words on every source)."""
         return timed_out(timeout, self.label)
+
+
+class _Starting:
+    """See :meth:`SourceConnection._starting` (a class, not a generator: a signal may
+    arrive anywhere, and a generator interrupted in its own machinery says so on stderr)."""
+
+    def __init__(self, connection: SourceConnection[Any],
+                 errors: type[BaseException] | tuple[type[BaseException], ...],
+                 watchdog: TimeLimit | None, interrupt: OnInterrupt,
+                 end: Callable[[], None]) -> None:
+        self._connection = connection
+        self._errors = errors
+        self._watchdog = watchdog
+        self._interrupt = interrupt
+        self._end = end
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> bool:
+        if exc is None:
+            return False
+        connection = self._connection
+        if isinstance(exc, self._errors):
+            error = connection._error(exc, self._watchdog, self._interrupt)  # before watchers stop
+            self._end()
+            raise error from None
+        stopped = connection._interrupted(exc, self._watchdog, self._interrupt)
+        self._end()
+        if stopped and not isinstance(exc, KeyboardInterrupt):
+            raise KeyboardInterrupt from None
+        return False
 
 
 def stop_watchers(watchdog: TimeLimit | None, interrupt: OnInterrupt | None) -> None:

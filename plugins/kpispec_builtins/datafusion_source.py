@@ -45,7 +45,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._source_base import SourceConnection
+from kpispec_builtins._source_base import SourceConnection, check_no_host
 
 if TYPE_CHECKING:
     import datafusion
@@ -188,12 +188,7 @@ def connect(url: SourceURL) -> DataFusionConnection:
     if url.query:
         raise ExecutionError(f"{label}: a datafusion:// URL takes no query parameters; "
                              "write datafusion:///path/to/dir")
-    if url.host:
-        raise ExecutionError(
-            f"{label}: a datafusion:// URL has no host; write datafusion:///{url.host}"
-            f"{url.database and '/'}{url.database} (three slashes) for a relative directory "
-            "or datafusion:////abs/dir"
-        )
+    check_no_host(url, relative="directory", absolute="abs/dir")
     datafusion = _import_datafusion()
     try:
         ctx = datafusion.SessionContext()

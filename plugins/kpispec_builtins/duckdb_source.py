@@ -33,7 +33,7 @@ from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
 from kpispec_builtins import _duckdb_limits
-from kpispec_builtins._source_base import SourceConnection, stop_watchers
+from kpispec_builtins._source_base import SourceConnection, check_no_host, stop_watchers
 
 if TYPE_CHECKING:
     import duckdb
@@ -102,22 +102,13 @@ class DuckDBConnection(SourceConnection["duckdb.DuckDBPyConnection"]):
 
         self._stop_watchers()  # a new query ends any stream still open on this connection
         watchdog, interrupt = self._watch(timeout, con.interrupt)
-        try:
+        # DuckDB may report Ctrl-C as a RuntimeError: _interrupted tells
+        with self._starting(duckdb.Error, watchdog, interrupt, self._stop_watchers):
             relation = con.sql(sql)
             if relation is None:  # DuckDB < 2 returns None for statements without rows
                 reader = pa.RecordBatchReader.from_batches(pa.schema([]), [])
             else:
                 reader = _arrow_reader(relation, ROWS_PER_BATCH)
-        except duckdb.Error as exc:
-            error = self._error(exc, watchdog, interrupt)  # before the watchers stop
-            self._stop_watchers()
-            raise error from None
-        except BaseException as exc:
-            stopped = self._interrupted(exc, watchdog, interrupt)  # DuckDB may say RuntimeError
-            self._stop_watchers()
-            if stopped:
-                raise KeyboardInterrupt from None
-            raise
         return pa.RecordBatchReader.from_batches(reader.schema,
                                                  self._stream(reader, watchdog, interrupt))
 
@@ -216,11 +207,7 @@ def connect(url: SourceURL) -> DuckDBConnection:
             f"{label}: unknown query parameter {unknown[0]!r}; "
             f"a duckdb:// URL accepts only {', '.join(sorted(_QUERY_KEYS))}"
         )
-    if url.host:
-        raise ExecutionError(
-            f"{label}: a duckdb:// URL has no host; write duckdb:///{url.host}{url.database and '/'}"
-            f"{url.database} (three slashes) for a relative path or duckdb:////abs/path.duckdb"
-        )
+    check_no_host(url, relative="path", absolute="abs/path.duckdb")
     database = url.database
     views_dir = url.query.get("path")
     if database in _MEMORY:

@@ -130,7 +130,7 @@ class PostgresConnection(SourceConnection["psycopg.Connection[Any]"]):
 
         self._finish()  # a new query ends any stream still open on this connection
         watchdog, interrupt = self._watch(timeout, _canceller(con))
-        try:
+        with self._starting(psycopg.Error, watchdog, interrupt, self._finish):
             if timeout is not None:
                 milliseconds = max(1, round(timeout * 1000))
                 con.execute("SELECT set_config('statement_timeout', %s, true)", (str(milliseconds),))
@@ -141,12 +141,6 @@ class PostgresConnection(SourceConnection["psycopg.Connection[Any]"]):
             schema = pa.schema([(d.name, _arrow_type(d.type_code)) for d in cursor.description or ()])
             first = cursor.fetchmany(ROWS_PER_BATCH)  # errors (and timeouts) surface here
             batch = _to_batch(first, schema) if first else None
-        except psycopg.Error as exc:
-            self._finish()
-            raise self._error(exc, watchdog, interrupt) from None
-        except BaseException:
-            self._finish()
-            raise
         return pa.RecordBatchReader.from_batches(
             schema, self._stream(cursor, batch, schema, watchdog, interrupt))
 

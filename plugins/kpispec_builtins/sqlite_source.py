@@ -37,7 +37,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._source_base import SourceConnection, one_line, stop_watchers
+from kpispec_builtins._source_base import SourceConnection, check_no_host, one_line, stop_watchers
 
 if TYPE_CHECKING:
     import sqlite3
@@ -107,7 +107,7 @@ class SQLiteConnection(SourceConnection["sqlite3.Connection"]):
 
         self._finish()  # a new query ends any stream still open on this connection
         watchdog, interrupt = self._watch(timeout, con.interrupt)
-        try:
+        with self._starting(sqlite3.Error, watchdog, interrupt, self._finish):
             cursor = con.cursor()
             self._cursor = cursor
             cursor.execute(sql)
@@ -123,12 +123,6 @@ class SQLiteConnection(SourceConnection["sqlite3.Connection"]):
                     break
             schema = pa.schema([(name, _arrow_type(kind, name)) for name, kind in zip(names, kinds)])
             first = [_to_batch(rows, schema, kinds, self.label) for rows in ahead]
-        except sqlite3.Error as exc:
-            self._finish()
-            raise self._error(exc, watchdog, interrupt) from None
-        except BaseException:
-            self._finish()
-            raise
         return pa.RecordBatchReader.from_batches(
             schema, self._stream(first, batches, schema, kinds, watchdog, interrupt))
 
@@ -202,11 +196,7 @@ def connect(url: SourceURL) -> SQLiteConnection:
     if url.query:
         raise ExecutionError(f"{label}: unknown query parameter {sorted(url.query)[0]!r}; "
                              "a sqlite:// URL takes none")
-    if url.host:
-        raise ExecutionError(
-            f"{label}: a sqlite:// URL has no host; write sqlite:///{url.host}{url.database and '/'}"
-            f"{url.database} (three slashes) for a relative path or sqlite:////abs/path.db"
-        )
+    check_no_host(url, relative="path", absolute="abs/path.db")
     if url.database in _MEMORY:
         target, uri = ":memory:", False
     else:
