@@ -207,21 +207,29 @@ def environment(faults: str = "", **extra: str) -> dict[str, str]:
     return env
 
 
-def start(args: Sequence[str], *, cwd: Path, faults: str = "", **extra: str) -> subprocess.Popen[str]:
+def start(args: Sequence[str], *, cwd: Path, faults: str = "", address_space: int | None = None,
+          **extra: str) -> subprocess.Popen[str]:
     """Start ``kpispec ARGS`` (through run_kpispec.py) with SIGINT handled as in a terminal.
 
     A test runner started in the background may ignore SIGINT, and children inherit that;
     the child restores the default so Ctrl-C reaches it as it would from a shell.
+    ``address_space`` caps the child's memory (``RLIMIT_AS``, bytes).
     """
+    def prepare() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if address_space is not None:
+            import resource
+
+            resource.setrlimit(resource.RLIMIT_AS, (address_space, address_space))
+
     return subprocess.Popen(
         [sys.executable, str(RUNNER), *args], cwd=cwd, env=environment(faults, **extra),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=prepare)
 
 
 def run(args: Sequence[str], *, cwd: Path, faults: str = "", timeout: float = 60,
-        **extra: str) -> subprocess.CompletedProcess[str]:
-    process = start(args, cwd=cwd, faults=faults, **extra)
+        address_space: int | None = None, **extra: str) -> subprocess.CompletedProcess[str]:
+    process = start(args, cwd=cwd, faults=faults, address_space=address_space, **extra)
     try:
         out, err = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

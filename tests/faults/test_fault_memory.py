@@ -10,10 +10,7 @@ an out-of-memory error instead of taking the machine down) and a wall-clock time
 
 from __future__ import annotations
 
-import resource
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -41,27 +38,14 @@ BOMBS = [
 ]
 
 
-def _cap() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+def run_args(root: Path, *args: str) -> list[str]:
+    return ["run", "revenue", "-p", str(root), "--source", f"duckdb:///{root / 'w.duckdb'}",
+            *support.RANGE, *args]
 
 
-def start(root: Path, *args: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "kpispec", "run", "revenue", "-p", str(root), "--source",
-         f"duckdb:///{root / 'w.duckdb'}", *support.RANGE, *args],
-        cwd=root, env=support.environment(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, preexec_fn=_cap)
-
-
-def finish(process: subprocess.Popen[str], within: float = 60) -> tuple[int, str, str]:
-    try:
-        out, err = process.communicate(timeout=within)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        out, err = process.communicate()
-        pytest.fail(f"kpispec did not end within {within} s:\n{err}")
-    return process.returncode, out, err
+def finish(root: Path, *args: str) -> tuple[int, str, str]:
+    done = support.run(run_args(root, *args), cwd=root, address_space=CAP)
+    return done.returncode, done.stdout, done.stderr
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +64,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_text_bombs_are_refused_before_anything_runs(project: Path, where: str,
                                                      message: str) -> None:
     started = time.monotonic()
-    code, _, err = finish(start(project, "--where", where, "--timeout", "5"))
+    code, _, err = finish(project, "--where", where, "--timeout", "5")
     assert code == 1, err
     assert err.startswith("error: --where: ") and message in err, err
     assert len(err.splitlines()) == 1, err
@@ -94,7 +78,7 @@ def test_a_bomb_in_a_model_sql_is_refused_at_validation(tmp_path: Path) -> None:
         '    sql: "SELECT created_at, rpad(label, 1000000000, \'xy\') AS label FROM deals"\n',
         encoding="utf-8")
     duckdb.connect(str(root / "w.duckdb")).close()
-    code, _, err = finish(start(root))
+    code, _, err = finish(root)
     assert code == 1, err
     assert "bomb.yaml:4:10: models[0].sql: RPAD(label, 1000000000, ...) pads to 1000000000 " \
            "characters; the limit is 10000" in err, err
@@ -104,8 +88,8 @@ def test_the_longest_pad_allowed_still_stops_at_the_timeout(project: Path) -> No
     """10,000 characters for each of 2,000,000 labels: far longer than 3 s of work, stopped
     at the timeout (between two vectors), well inside the memory cap."""
     started = time.monotonic()
-    code, _, err = finish(start(project, "--where", "rpad(label, 10000, 'x') LIKE '%zz%'",
-                                "--timeout", "3"))
+    code, _, err = finish(project, "--where", "rpad(label, 10000, 'x') LIKE '%zz%'",
+                          "--timeout", "3")
     elapsed = time.monotonic() - started
     assert code == 2, err
     assert "query timed out after 3 s" in err, err
@@ -113,7 +97,8 @@ def test_the_longest_pad_allowed_still_stops_at_the_timeout(project: Path) -> No
 
 
 def test_ctrl_c_stops_it_too(project: Path) -> None:
-    process = start(project, "--where", "rpad(label, 10000, 'x') LIKE '%zz%'")
+    process = support.start(run_args(project, "--where", "rpad(label, 10000, 'x') LIKE '%zz%'"),
+                            cwd=project, address_space=CAP)
     time.sleep(3)
     assert process.poll() is None, process.communicate()
     code, _, err, took = support.stop_with(process, signal.SIGINT, within=20)
@@ -145,10 +130,10 @@ def test_duckdb_memory_limit_is_set_and_configurable(project: Path,
     monkeypatch.setenv("KPISPEC_DUCKDB_MEMORY_LIMIT", "500MB")
     assert setting(url) == "476.8 MiB"
     assert setting(url + "?memory_limit=300MB") == "286.1 MiB"
-    code, _, err = finish(subprocess.Popen(
-        [sys.executable, "-m", "kpispec", "run", "revenue", "-p", str(project), "--source",
-         url + "?memory_limit=lots", *support.RANGE], env=support.environment(),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_cap))
+    done = support.run(["run", "revenue", "-p", str(project), "--source",
+                        url + "?memory_limit=lots", *support.RANGE], cwd=project,
+                       address_space=CAP)
+    code, err = done.returncode, done.stderr
     assert code == 2
     assert err == (f"error: {url}?memory_limit=lots: ?memory_limit='lots' is not a size; "
                    "write e.g. 512MB or 2GB\n")

@@ -17,14 +17,10 @@ from click.testing import CliRunner
 from kpispec.cli import main
 from kpispec.errors import SpecError
 
+from tests.hostile.small_project import DEALS
+
 SECRET = "Zr8-env-secret-never-shown"
-SPEC = """\
-models:
-  - name: deals
-    table: deals
-    time: created_at
-    columns: [created_at, amount]
-metrics:
+SPEC = DEALS.replace("{", "{{").replace("}", "}}") + """\
   - name: revenue
     type: simple
     description: "{description}"

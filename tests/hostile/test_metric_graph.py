@@ -19,13 +19,9 @@ from kpispec.cli import main
 from kpispec.compile.dialects import DIALECTS
 from kpispec.spec.metric_graph import MAX_DEPTH, MAX_HEIGHT, MAX_NODES
 
-HEAD = """\
-models:
-  - name: deals
-    table: deals
-    time: created_at
-    columns: [created_at, amount]
-metrics:
+from tests.hostile.small_project import DEALS
+
+HEAD = DEALS + """\
   - name: m0
     type: simple
     measure: {model: deals, agg: sum, expr: amount}

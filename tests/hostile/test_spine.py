@@ -7,20 +7,15 @@ one 2023-10-16) with exit 0 and no warning: the spine's number table had five di
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import duckdb
 import kpispec
 import pytest
 from kpispec.errors import QueryError
 
-SPEC = """\
-models:
-  - name: deals
-    table: deals
-    time: created_at
-    columns: [created_at, amount]
-metrics:
+from tests.hostile.small_project import DEALS
+
+SPEC = DEALS + """\
   - name: revenue
     type: simple
     measure: {model: deals, agg: sum, expr: amount}
@@ -57,7 +52,7 @@ def test_every_day_from_1750_to_2025(project: tuple[kpispec.Project, str]) -> No
 
 def test_a_range_over_the_limit_is_refused_with_what_fits(
         project: tuple[kpispec.Project, str]) -> None:
-    loaded, url = project
+    loaded, _ = project
     with pytest.raises(QueryError) as info:
         loaded.compile(["revenue"], grain="day", start="0001-01-01", end="9999-01-01")
     assert str(info.value) == (
