@@ -52,7 +52,7 @@ def memory_limit(url: SourceURL) -> str:
     return str(value).strip()
 
 
-def config(url: SourceURL) -> dict[str, str]:
+def config(url: SourceURL) -> dict[str, str | bool | int | float | list[str]]:
     """The configuration every kpispec DuckDB connection opens with."""
     limit = memory_limit(url)
     return {"memory_limit": limit} if limit else {}

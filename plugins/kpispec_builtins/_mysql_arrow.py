@@ -55,7 +55,7 @@ def to_batch(rows: Sequence[tuple[Any, ...]], schema: pa.Schema, label: str) -> 
     arrays = []
     for field, values in zip(schema, columns):
         if pa.types.is_boolean(field.type):  # TINYINT(1) arrives as 0/1
-            values = [None if v is None else bool(v) for v in values]
+            values = tuple(None if v is None else bool(v) for v in values)
         try:
             arrays.append(pa.array(values, type=field.type))
         except (pa.ArrowException, TypeError, ValueError, OverflowError):

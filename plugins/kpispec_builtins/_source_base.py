@@ -290,9 +290,9 @@ class _Starting:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> bool:
+                 traceback: TracebackType | None) -> None:
         if exc is None:
-            return False
+            return
         connection = self._connection
         if isinstance(exc, self._errors):
             error = connection._error(exc, self._watchdog, self._interrupt)  # before watchers stop
@@ -302,7 +302,6 @@ class _Starting:
         self._end()
         if stopped and not isinstance(exc, KeyboardInterrupt):
             raise KeyboardInterrupt from None
-        return False
 
 
 def stop_watchers(watchdog: TimeLimit | None, interrupt: OnInterrupt | None) -> None:

@@ -273,7 +273,7 @@ class _Recording:
         self.closed = False
 
     def read(self, size: int = -1) -> bytes:
-        data = self._response.read(size) if size is not None and size >= 0 else self._response.read()
+        data: bytes = self._response.read(size) if size is not None and size >= 0 else self._response.read()
         self._position += len(data)
         self.tail = (self.tail + data)[-self.KEEP:]
         return data

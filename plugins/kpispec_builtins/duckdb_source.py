@@ -38,6 +38,7 @@ from kpispec_builtins._source_base import SourceConnection, check_no_host, stop_
 if TYPE_CHECKING:
     import duckdb
     import pyarrow as pa
+    from duckdb import DuckDBPyConnection
     from sqlglot import exp
 
     from kpispec_builtins._source_base import TimeLimit
@@ -77,7 +78,7 @@ def register_sources(register: Callable[..., None]) -> None:
     )
 
 
-class DuckDBConnection(SourceConnection["duckdb.DuckDBPyConnection"]):
+class DuckDBConnection(SourceConnection["DuckDBPyConnection"]):
     """An open DuckDB connection satisfying :class:`kpispec.Connection`.
 
     Args:
@@ -90,11 +91,11 @@ class DuckDBConnection(SourceConnection["duckdb.DuckDBPyConnection"]):
     message_until = ("LINE ",)  # DuckDB's excerpt of the query
 
     @property
-    def duckdb(self) -> duckdb.DuckDBPyConnection:
+    def duckdb(self) -> DuckDBPyConnection:
         """The underlying DuckDB connection (for tests and for loading data)."""
         return self._open()
 
-    def _run(self, con: duckdb.DuckDBPyConnection, sql: str,
+    def _run(self, con: DuckDBPyConnection, sql: str,
              timeout: float | None) -> pa.RecordBatchReader:
         """Run the query; the timeout's clock runs until the returned reader is exhausted."""
         import duckdb
@@ -127,7 +128,7 @@ class DuckDBConnection(SourceConnection["duckdb.DuckDBPyConnection"]):
             raise self.catalog_failed(exc) from None
         return [r[0] for r in rows] or None
 
-    def _release(self, con: duckdb.DuckDBPyConnection) -> None:
+    def _release(self, con: DuckDBPyConnection) -> None:
         con.close()
 
     # -- internals --------------------------------------------------------------------
@@ -148,7 +149,7 @@ class DuckDBConnection(SourceConnection["duckdb.DuckDBPyConnection"]):
         finally:
             stop_watchers(watchdog, interrupt)
 
-    def _check(self, con: duckdb.DuckDBPyConnection, sql: str) -> None:
+    def _check(self, con: DuckDBPyConnection, sql: str) -> None:
         """Refuse anything but one SELECT: DuckDB's own parser says what the text is, and
         :func:`~kpispec.compile.guard.check_single_select` looks inside it."""
         import duckdb

@@ -180,7 +180,7 @@ def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], ro
     # Periods in order, and one series per combination of dimension values.
     period_values = columns.get("period", [None] * rows)
     order: list[Any] = sorted({_key(p) for p in period_values}, key=_sortable)
-    labels_of = {}
+    labels_of: dict[Any, str] = {}
     if "period_label" in columns:
         for p, text in zip(period_values, columns["period_label"]):
             labels_of.setdefault(_key(p), str(text))

@@ -54,7 +54,7 @@ from kpispec_builtins._timeout import OnInterrupt, Watchdog
 
 if TYPE_CHECKING:
     import pyarrow as pa
-    import pymysql
+    from pymysql.connections import Connection as PyMySQLConnection
 
 __all__ = [
     "DIALECT",
@@ -90,7 +90,7 @@ def register_sources(register: Callable[..., None]) -> None:
     )
 
 
-class MySQLConnection(SourceConnection["pymysql.connections.Connection"]):
+class MySQLConnection(SourceConnection["PyMySQLConnection"]):
     """An open MySQL/MariaDB connection satisfying :class:`kpispec.Connection`.
 
     Args:
@@ -104,7 +104,7 @@ class MySQLConnection(SourceConnection["pymysql.connections.Connection"]):
     dialect = DIALECT
     engine = "MySQL"
 
-    def __init__(self, con: pymysql.connections.Connection, label: str,
+    def __init__(self, con: PyMySQLConnection, label: str,
                  kill_params: dict[str, Any] | None = None, secret: str | None = None) -> None:
         super().__init__(con, label, secret)
         self._kill_params = dict(kill_params or {})
@@ -115,11 +115,11 @@ class MySQLConnection(SourceConnection["pymysql.connections.Connection"]):
         self.server_version = _version(info)
 
     @property
-    def pymysql(self) -> pymysql.connections.Connection:
+    def pymysql(self) -> PyMySQLConnection:
         """The underlying PyMySQL connection."""
         return self._open()
 
-    def _run(self, con: pymysql.connections.Connection, sql: str,
+    def _run(self, con: PyMySQLConnection, sql: str,
              timeout: float | None) -> pa.RecordBatchReader:
         """Run the query in a read-only transaction and stream its rows; a value with no
         Arrow equivalent is an error. The clock runs until the reader is exhausted."""
@@ -187,7 +187,7 @@ class MySQLConnection(SourceConnection["pymysql.connections.Connection"]):
             raise self.catalog_failed(exc) from None
         return [r[0] for r in rows] or None
 
-    def _release(self, con: pymysql.connections.Connection) -> None:
+    def _release(self, con: PyMySQLConnection) -> None:
         """A query whose rows are not all read is killed on the server first (``KILL
         QUERY``), and the connection dropped without reading the rest."""
         stream, self._stream = self._stream, None

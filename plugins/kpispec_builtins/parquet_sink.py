@@ -51,8 +51,8 @@ def metadata(context: SinkContext) -> dict[str, Any]:
                      "format": getattr(m, "format", None)} for m in context.metrics],
         "grain": context.grain,
         "dimensions": list(context.dimensions),
-        "start": context.start.isoformat() if getattr(context, "start", None) else None,
-        "end": context.end.isoformat() if getattr(context, "end", None) else None,
+        "start": start.isoformat() if (start := getattr(context, "start", None)) else None,
+        "end": end.isoformat() if (end := getattr(context, "end", None)) else None,
     }
 
 

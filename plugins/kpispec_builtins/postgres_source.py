@@ -42,8 +42,9 @@ from kpispec.hookspecs import hookimpl
 from kpispec_builtins._source_base import SourceConnection
 
 if TYPE_CHECKING:
-    import psycopg
     import pyarrow as pa
+    from psycopg import Connection as PgConnection
+    from psycopg import ServerCursor
 
     from kpispec_builtins._source_base import TimeLimit
     from kpispec_builtins._timeout import OnInterrupt, Watchdog
@@ -96,7 +97,7 @@ def register_sources(register: Callable[..., None]) -> None:
     )
 
 
-class PostgresConnection(SourceConnection["psycopg.Connection[Any]"]):
+class PostgresConnection(SourceConnection["PgConnection[Any]"]):
     """An open PostgreSQL connection satisfying :class:`kpispec.Connection`.
 
     Args:
@@ -111,16 +112,16 @@ class PostgresConnection(SourceConnection["psycopg.Connection[Any]"]):
     # The server's excerpt of the query and its hints: noise on one line.
     message_skip = ("LINE ", "HINT:", "DETAIL:", "CONTEXT:", "^")
 
-    def __init__(self, con: psycopg.Connection[Any], label: str, password: str | None = None) -> None:
+    def __init__(self, con: PgConnection[Any], label: str, password: str | None = None) -> None:
         super().__init__(con, label, password)
-        self._cursor: psycopg.ServerCursor[Any] | None = None
+        self._cursor: ServerCursor[Any] | None = None
 
     @property
-    def psycopg(self) -> psycopg.Connection[Any]:
+    def psycopg(self) -> PgConnection[Any]:
         """The underlying psycopg connection (read-only session; for tests)."""
         return self._open()
 
-    def _run(self, con: psycopg.Connection[Any], sql: str,
+    def _run(self, con: PgConnection[Any], sql: str,
              timeout: float | None) -> pa.RecordBatchReader:
         """Run the query through a server-side cursor. Each statement runs under
         ``statement_timeout``, and the clock for the whole stream runs until the
@@ -164,7 +165,7 @@ class PostgresConnection(SourceConnection["psycopg.Connection[Any]"]):
             self._end_transaction()
         return [r[0] for r in rows] or None
 
-    def _release(self, con: psycopg.Connection[Any]) -> None:
+    def _release(self, con: PgConnection[Any]) -> None:
         """A query still running on the server (the run was interrupted) is cancelled first:
         the server would otherwise go on computing it after the socket closed."""
         if _busy(con):
@@ -177,7 +178,7 @@ class PostgresConnection(SourceConnection["psycopg.Connection[Any]"]):
 
     # -- internals --------------------------------------------------------------------
 
-    def _stream(self, cursor: psycopg.ServerCursor[Any], first: pa.RecordBatch | None,
+    def _stream(self, cursor: ServerCursor[Any], first: pa.RecordBatch | None,
                 schema: pa.Schema, watchdog: Watchdog | None,
                 interrupt: OnInterrupt | None = None) -> Iterator[pa.RecordBatch]:
         import psycopg
@@ -237,7 +238,7 @@ class PostgresConnection(SourceConnection["psycopg.Connection[Any]"]):
         return self.failed(exc)
 
 
-def _canceller(con: psycopg.Connection[Any]) -> Callable[[], object]:
+def _canceller(con: PgConnection[Any]) -> Callable[[], object]:
     """The call that cancels the query running on ``con`` (``cancel_safe`` where psycopg has it)."""
     cancel: Callable[[], object] = getattr(con, "cancel_safe", None) or con.cancel
     return cancel
@@ -351,7 +352,7 @@ def _label(url: SourceURL) -> str:
     return label
 
 
-def _busy(con: psycopg.Connection[Any]) -> bool:
+def _busy(con: PgConnection[Any]) -> bool:
     """Whether a statement is running on the connection (libpq's ACTIVE state)."""
     try:
         from psycopg.pq import TransactionStatus

@@ -331,7 +331,7 @@ def _root_session(master: str, label: str, *, any_local: bool = False) -> SparkS
                         "or call kpispec_builtins.spark_source.stop_sessions() first"
                     )
             session = start_classic(master, label, any_local=any_local)
-            master = session.sparkContext.master  # a local Spark found running may differ
+            master = session.sparkContext.master or master  # a local Spark found running may differ
         _sessions[master] = session
         return session
 

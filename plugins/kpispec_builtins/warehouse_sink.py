@@ -252,7 +252,8 @@ class _Postgres(_Engine):
             raise ExecutionError(f"sink {self.label} needs psycopg: {_PG_INSTALL}") from None
         from kpispec_builtins.postgres_source import PostgresConnection, connect_params
 
-        self._message = lambda exc: PostgresConnection.one_line(exc, url.password)
+        self._message: Callable[[BaseException], str] = (
+            lambda exc: PostgresConnection.one_line(exc, url.password))
         params = connect_params(url)
         params.pop("application_name", None)
         try:
@@ -336,7 +337,8 @@ class _MySQL(_Engine):
         from kpispec_builtins.mysql_source import MySQLConnection, connect_params
 
         params = connect_params(url)
-        self._message = lambda exc: MySQLConnection.one_line(exc, params["password"])
+        self._message: Callable[[BaseException], str] = (
+            lambda exc: MySQLConnection.one_line(exc, params["password"]))
         if not self.schema and not url.database:
             raise ExecutionError(f"sink {self.label}: name the database, in the URL "
                                  "(mysql://host/db#table) or the fragment (#db.table)")
@@ -382,8 +384,8 @@ class _MySQL(_Engine):
             insert = exp.insert(
                 exp.Values(expressions=[exp.Tuple(expressions=[placeholder.copy()
                                                                for _ in data.column_names])]),
-                exp.Schema(this=table.copy(), expressions=[
-                    exp.to_identifier(c.replace("%", "%%"), quoted=True) for c in data.column_names]),
+                table.copy(),
+                columns=[exp.to_identifier(c.replace("%", "%%"), quoted=True) for c in data.column_names],
             ).sql("mysql")
             con.begin()
             try:
@@ -477,7 +479,7 @@ class _DuckDB(_Engine):
                 names = [exp.to_identifier(c, quoted=True) for c in data.column_names]
                 con.execute(exp.insert(
                     exp.select(*[exp.column(n.copy()) for n in names]).from_(exp.Table(this=rows)),
-                    exp.Schema(this=self.table_expr(), expressions=names)).sql("duckdb"))
+                    self.table_expr(), columns=names).sql("duckdb"))
                 con.execute("COMMIT")
             except BaseException:
                 try:
