@@ -16,7 +16,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceURL
 
 from kpispec_builtins._clickhouse_common import CATALOG, ClickHouseConnection, arrow_schema, convert, seconds
-from kpispec_builtins._source_base import check_no_host
+from kpispec_builtins._source_base import check_no_host, close_quietly
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -101,10 +101,7 @@ class ChdbConnection(ClickHouseConnection[Any]):
 
     def _release(self, session: Any) -> None:
         self._end_stream()
-        try:
-            session.close()
-        except Exception:
-            pass
+        close_quietly(session)
 
     def query_error(self, exc: BaseException | str, timeout: float | None) -> ExecutionError:
         self._resync()
@@ -151,10 +148,7 @@ class ChdbConnection(ClickHouseConnection[Any]):
             except Exception:
                 pass
         self._handle = None  # still out of step: unusable
-        try:
-            session.close()
-        except Exception:
-            pass
+        close_quietly(session)
 
 
 class _ChdbStream:

@@ -36,7 +36,16 @@ if TYPE_CHECKING:
     from kpispec.extensions import SourceURL
     from typing_extensions import Self
 
-__all__ = ["SourceConnection", "TimeLimit", "check_no_host", "check_timeout", "one_line", "stop_watchers"]
+__all__ = [
+    "Closable",
+    "SourceConnection",
+    "TimeLimit",
+    "check_no_host",
+    "check_timeout",
+    "close_quietly",
+    "one_line",
+    "stop_watchers",
+]
 
 #: The driver object a connection wraps (a DuckDB connection, a psycopg one…).
 Handle = TypeVar("Handle")
@@ -302,6 +311,24 @@ class _Starting:
         self._end()
         if stopped and not isinstance(exc, KeyboardInterrupt):
             raise KeyboardInterrupt from None
+
+
+class Closable(Protocol):
+    """Anything with a ``close()``: a cursor, a session, an HTTP response."""
+
+    def close(self) -> object:
+        """Release it."""
+
+
+def close_quietly(thing: Closable | None) -> None:
+    """Close ``thing`` (None: nothing), ignoring errors: what is being closed is often
+    already gone (the connection dropped, the server went away)."""
+    if thing is None:
+        return
+    try:
+        thing.close()
+    except Exception:
+        pass
 
 
 def stop_watchers(watchdog: TimeLimit | None, interrupt: OnInterrupt | None) -> None:

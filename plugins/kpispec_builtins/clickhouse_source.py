@@ -57,6 +57,7 @@ from kpispec_builtins._clickhouse_common import (
     error_code,
     seconds,
 )
+from kpispec_builtins._source_base import close_quietly
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -181,11 +182,7 @@ class ClickHouseHTTPConnection(ClickHouseConnection[str]):
 
     def _end_response(self) -> None:
         response, self._response = self._response, None
-        if response is not None:
-            try:
-                response.close()
-            except Exception:
-                pass
+        close_quietly(response)
 
     def request_url(self, settings: Mapping[str, str]) -> str:
         """The URL a query is POSTed to: the database and the settings, never a credential."""
@@ -252,10 +249,7 @@ class ClickHouseHTTPConnection(ClickHouseConnection[str]):
                     raise self._broken_stream(exc, response, timeout) from None
                 yield convert(batch, schema, self.label)
         finally:
-            try:
-                response.close()
-            except Exception:
-                pass
+            close_quietly(response)
             if self._response is response:
                 self._response = None
 

@@ -36,7 +36,6 @@ datafusion and pyarrow are imported on first use only.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -45,6 +44,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
+from kpispec_builtins._data_dir import data_files
 from kpispec_builtins._source_base import SourceConnection, check_no_host
 
 if TYPE_CHECKING:
@@ -203,46 +203,20 @@ def connect(url: SourceURL) -> DataFusionConnection:
 
 def _register_directory(connection: DataFusionConnection, directory: str) -> None:
     """Register one table per Parquet/CSV file (or Parquet sub-directory) of ``directory``."""
-    root = os.path.abspath(os.path.expanduser(directory))
-    if not os.path.isdir(root):
-        problem = "is a file, not a directory" if os.path.exists(root) else "does not exist"
-        raise ExecutionError(f"directory {root!r} of {connection.label} {problem}")
     ctx = connection.context
-    seen: dict[str, str] = {}
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.name.startswith("."):
-            continue
-        kind = _kind(entry)
-        if kind is None:
-            continue
-        name = os.path.splitext(entry.name)[0] if entry.is_file() else entry.name
-        if name in seen:
-            raise ExecutionError(
-                f"{connection.label}: {seen[name]!r} and {entry.name!r} would both become "
-                f"table {name!r}; rename or move one of them"
-            )
-        seen[name] = entry.name
+    _, files = data_files(directory, label=connection.label, where="directory",
+                          clash=connection.label, noun="table", fold_case=False)
+    for file in files:
         try:
-            if kind == "csv":
-                ctx.register_csv(_quote(name), entry.path)
+            if file.kind == "csv":
+                ctx.register_csv(_quote(file.name), file.path)
             else:
-                ctx.register_parquet(_quote(name), entry.path)
+                ctx.register_parquet(_quote(file.name), file.path)
         except Exception as exc:  # DataFusion raises plain Exception/ValueError
             raise ExecutionError(
-                f"cannot read {entry.path!r} as table {name!r} ({connection.label}): "
+                f"cannot read {file.path!r} as table {file.name!r} ({connection.label}): "
                 f"{connection.message(exc)}"
             ) from None
-
-
-def _kind(entry: os.DirEntry[str]) -> str | None:
-    """``parquet`` or ``csv`` for a data file or Parquet directory, None for anything else."""
-    suffix = os.path.splitext(entry.name)[1].lower()
-    if entry.is_file():
-        return {".parquet": "parquet", ".csv": "csv"}.get(suffix)
-    if entry.is_dir() and any(name.endswith(".parquet")
-                              for _, _, files in os.walk(entry.path) for name in files):
-        return "parquet"
-    return None
 
 
 def _quote(name: str) -> str:

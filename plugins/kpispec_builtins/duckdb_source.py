@@ -33,6 +33,7 @@ from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
 from kpispec_builtins import _duckdb_limits
+from kpispec_builtins._data_dir import DataFile, data_files
 from kpispec_builtins._source_base import SourceConnection, check_no_host, stop_watchers
 
 if TYPE_CHECKING:
@@ -339,59 +340,33 @@ def _create_file_views(connection: DuckDBConnection, directory: str) -> str:
     import duckdb
     from sqlglot import exp
 
-    root = os.path.abspath(os.path.expanduser(directory))
-    if not os.path.isdir(root):
-        problem = "is a file, not a directory" if os.path.exists(root) else "does not exist"
-        raise ExecutionError(f"?path= directory {root!r} of {connection.label} {problem}")
-    seen: dict[str, str] = {}
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.name.startswith("."):
-            continue
-        source = _view_source(entry)
-        if source is None:
-            continue
-        stem = os.path.splitext(entry.name)[0] if entry.is_file() else entry.name
-        key = stem.lower()  # DuckDB names are case-insensitive
-        if key in seen:
-            raise ExecutionError(
-                f"?path={directory!r}: {seen[key]!r} and {entry.name!r} would both become "
-                f"view {stem!r}; rename or move one of them"
-            )
-        seen[key] = entry.name
+    root, files = data_files(directory, label=connection.label, where="?path= directory",
+                             clash=f"?path={directory!r}", noun="view",
+                             fold_case=True)  # DuckDB names are case-insensitive
+    for file in files:
         create = exp.Create(
-            this=exp.Table(this=exp.to_identifier(stem, quoted=True)),
+            this=exp.Table(this=exp.to_identifier(file.name, quoted=True)),
             kind="VIEW",
-            expression=exp.select(exp.Star()).from_(source),
+            expression=exp.select(exp.Star()).from_(_view_source(file)),
         )
         try:
             connection.duckdb.execute(create.sql(dialect=DIALECT))
         except duckdb.Error as exc:
             raise ExecutionError(
-                f"cannot read {entry.path!r} as view {stem!r}: {connection.message(exc)}"
+                f"cannot read {file.path!r} as view {file.name!r}: {connection.message(exc)}"
             ) from None
     return root
 
 
-def _view_source(entry: os.DirEntry[str]) -> exp.Expr | None:
-    """The table function reading a directory entry, or None when it is not data."""
+def _view_source(file: DataFile) -> exp.Expr:
+    """The table function reading a data file or Parquet directory."""
     from sqlglot import exp
 
-    suffix = os.path.splitext(entry.name)[1].lower()
-    if entry.is_file():
-        if suffix == ".parquet":
-            return exp.func("read_parquet", exp.Literal.string(entry.path))
-        if suffix == ".csv":
-            return exp.func("read_csv_auto", exp.Literal.string(entry.path))
-        return None
-    if entry.is_dir() and _has_parquet(entry.path):
-        pattern = os.path.join(entry.path, "**", "*.parquet")
+    if file.is_dir:
+        pattern = os.path.join(file.path, "**", "*.parquet")
         return exp.func("read_parquet", exp.Literal.string(pattern))
-    return None
-
-
-def _has_parquet(directory: str) -> bool:
-    return any(name.lower().endswith(".parquet")
-               for _, _, files in os.walk(directory) for name in files)
+    reader = "read_parquet" if file.kind == "parquet" else "read_csv_auto"
+    return exp.func(reader, exp.Literal.string(file.path))
 
 
 def _arrow_reader(relation: duckdb.DuckDBPyRelation, rows: int) -> pa.RecordBatchReader:

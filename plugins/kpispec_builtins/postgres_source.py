@@ -39,7 +39,7 @@ from kpispec.errors import ExecutionError, register_secret
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._source_base import SourceConnection
+from kpispec_builtins._source_base import SourceConnection, close_quietly
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -204,11 +204,7 @@ class PostgresConnection(SourceConnection["PgConnection[Any]"]):
         """Stop the watchdogs, close the server-side cursor and end the transaction."""
         self._stop_watchers()
         cursor, self._cursor = self._cursor, None
-        if cursor is not None:
-            try:
-                cursor.close()
-            except Exception:  # the transaction failed or the connection is gone
-                pass
+        close_quietly(cursor)  # the transaction failed or the connection is gone
         self._end_transaction()
 
     def _end_transaction(self) -> None:

@@ -49,7 +49,6 @@ or later (``JAVA_HOME``, or ``java`` on ``PATH``).
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Callable
@@ -60,6 +59,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
+from kpispec_builtins._data_dir import data_files
 from kpispec_builtins._source_base import SourceConnection, stop_watchers
 from kpispec_builtins._spark_jobs import JobWatchdog, interrupt_all
 from kpispec_builtins._spark_start import (
@@ -342,36 +342,11 @@ def _root_session(master: str, label: str, *, any_local: bool = False) -> SparkS
 def _register_directory(connection: SparkConnection, directory: str) -> None:
     """List the Parquet/CSV files (and Parquet sub-directories) of ``directory`` as the
     connection's views-to-be (registered by :meth:`SparkConnection._register`)."""
-    root = os.path.abspath(os.path.expanduser(directory))
-    if not os.path.isdir(root):
-        problem = "is a file, not a directory" if os.path.exists(root) else "does not exist"
-        raise ExecutionError(f"?path= directory {root!r} of {connection.label} {problem}")
-    files = connection._files
-    for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if entry.name.startswith("."):
-            continue
-        kind = _kind(entry)
-        if kind is None:
-            continue
-        name = os.path.splitext(entry.name)[0] if entry.is_file() else entry.name
-        key = name.lower()  # Spark's names are case-insensitive
-        if key in files:
-            raise ExecutionError(
-                f"?path={directory!r}: {os.path.basename(files[key][1])!r} and {entry.name!r} "
-                f"would both become view {name!r}; rename or move one of them"
-            )
-        files[key] = (name, entry.path, kind)
-
-
-def _kind(entry: os.DirEntry[str]) -> str | None:
-    """``parquet`` or ``csv`` for a data file or Parquet directory, None for anything else."""
-    suffix = os.path.splitext(entry.name)[1].lower()
-    if entry.is_file():
-        return {".parquet": "parquet", ".csv": "csv"}.get(suffix)
-    if entry.is_dir() and any(name.endswith(".parquet")
-                              for _, _, files in os.walk(entry.path) for name in files):
-        return "parquet"
-    return None
+    _, files = data_files(directory, label=connection.label, where="?path= directory",
+                          clash=f"?path={directory!r}", noun="view",
+                          fold_case=True)  # Spark's names are case-insensitive
+    for file in files:
+        connection._files[file.name.lower()] = (file.name, file.path, file.kind)
 
 
 def _quote(name: str) -> str:

@@ -37,7 +37,7 @@ from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.hookspecs import hookimpl
 
-from kpispec_builtins._source_base import SourceConnection, check_no_host, one_line, stop_watchers
+from kpispec_builtins._source_base import SourceConnection, check_no_host, close_quietly, one_line, stop_watchers
 
 if TYPE_CHECKING:
     import sqlite3
@@ -170,11 +170,7 @@ class SQLiteConnection(SourceConnection["sqlite3.Connection"]):
     def _finish(self) -> None:
         self._stop_watchers()
         cursor, self._cursor = self._cursor, None
-        if cursor is not None:
-            try:
-                cursor.close()
-            except Exception:  # closing a cursor of a closed connection
-                pass
+        close_quietly(cursor)  # a cursor of a closed connection raises
 
 
 def connect(url: SourceURL) -> SQLiteConnection:
