@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kpispec.errors import ExecutionError
 from kpispec.extensions import SourceURL
@@ -28,6 +28,36 @@ _MEMORY = ("", ":memory:")
 _SYNC = "SELECT 1 AS __kpispec_sync"
 
 
+class ArrowBytes(Protocol):
+    """A chdb query result (or one chunk of a streamed one)."""
+
+    def bytes(self) -> bytes:
+        """The result in the format asked for (ArrowStream here)."""
+
+
+class StreamingResult(Protocol):
+    """What ``Session.send_query`` returns: the result, chunk by chunk."""
+
+    def fetch(self) -> ArrowBytes | None:
+        """The next chunk, or None once the result is read."""
+
+    def close(self) -> None:
+        """Stop reading (chdb cancels the rest)."""
+
+
+class ChdbSession(Protocol):
+    """The part of ``chdb.session.Session`` this source uses."""
+
+    def query(self, sql: str, fmt: str = ..., *, params: dict[str, str] | None = ...) -> ArrowBytes:
+        """Run ``sql`` and return the whole result."""
+
+    def send_query(self, sql: str, fmt: str = ...) -> StreamingResult:
+        """Start ``sql`` and return its result as a stream."""
+
+    def close(self) -> None:
+        """Close the session."""
+
+
 def _chdb_session() -> Any:
     try:
         from chdb import session
@@ -36,7 +66,7 @@ def _chdb_session() -> Any:
     return session
 
 
-class ChdbConnection(ClickHouseConnection[Any]):
+class ChdbConnection(ClickHouseConnection[ChdbSession]):
     """An in-process chdb session satisfying :class:`kpispec.Connection`.
 
     Args:
@@ -44,20 +74,20 @@ class ChdbConnection(ClickHouseConnection[Any]):
         label: how messages name it, usually ``str(url)``.
     """
 
-    def __init__(self, session: Any, label: str) -> None:
+    def __init__(self, session: ChdbSession, label: str) -> None:
         super().__init__(session, label)
         self._stream: _ChdbStream | None = None
         self._limit: float | None = None
 
     @property
-    def session(self) -> Any:
+    def session(self) -> ChdbSession:
         """The underlying ``chdb.session.Session``."""
         return self._open()
 
     def _closed_message(self) -> str:
         return f"the chdb session {self.label} is closed"
 
-    def _run(self, session: Any, sql: str, timeout: float | None) -> pa.RecordBatchReader:
+    def _run(self, session: ChdbSession, sql: str, timeout: float | None) -> pa.RecordBatchReader:
         """Stream the blocks ClickHouse produces; ClickHouse stops the query after
         ``timeout`` seconds (``max_execution_time``)."""
         import pyarrow as pa
@@ -99,7 +129,7 @@ class ChdbConnection(ClickHouseConnection[Any]):
         names = pa.ipc.open_stream(data).read_all().column(0).to_pylist()
         return [str(n) for n in names] or None
 
-    def _release(self, session: Any) -> None:
+    def _release(self, session: ChdbSession) -> None:
         self._end_stream()
         close_quietly(session)
 
@@ -154,7 +184,7 @@ class ChdbConnection(ClickHouseConnection[Any]):
 class _ChdbStream:
     """The chunks of one chdb streaming query, as record batches."""
 
-    def __init__(self, owner: ChdbConnection, result: Any, timeout: float | None) -> None:
+    def __init__(self, owner: ChdbConnection, result: StreamingResult, timeout: float | None) -> None:
         self._owner = owner
         self._result = result
         self._timeout = timeout

@@ -40,7 +40,7 @@ import base64
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlencode
 
 from kpispec.errors import ExecutionError, register_secret
@@ -60,6 +60,8 @@ from kpispec_builtins._clickhouse_common import (
 from kpispec_builtins._source_base import close_quietly
 
 if TYPE_CHECKING:
+    import http.client
+
     import pyarrow as pa
 
 __all__ = [
@@ -131,7 +133,7 @@ class ClickHouseHTTPConnection(ClickHouseConnection[str]):
         self._headers = {"Authorization": f"Basic {token}",
                          "Content-Type": "text/plain; charset=utf-8",
                          "User-Agent": "kpispec"}
-        self._response: Any = None
+        self._response: _Recording | None = None
 
     def _run(self, endpoint: str, sql: str, timeout: float | None) -> pa.RecordBatchReader:
         """POST the query (``FORMAT ArrowStream``) and stream the answer. The server may run
@@ -193,15 +195,17 @@ class ClickHouseHTTPConnection(ClickHouseConnection[str]):
         params.update(settings)
         return f"{self.endpoint}?{urlencode(params)}"
 
-    def _post(self, body: str, settings: Mapping[str, str], timeout: float | None) -> Any:
+    def _post(self, body: str, settings: Mapping[str, str],
+              timeout: float | None) -> http.client.HTTPResponse:
         import urllib.error
         import urllib.request
 
         request = urllib.request.Request(self.request_url(settings), data=body.encode("utf-8"),
                                          headers=self._headers, method="POST")
         try:
-            return urllib.request.urlopen(request, timeout=None if timeout is None
-                                          else timeout + _GRACE)
+            response: http.client.HTTPResponse = urllib.request.urlopen(
+                request, timeout=None if timeout is None else timeout + _GRACE)
+            return response
         except urllib.error.HTTPError as exc:
             try:
                 text = exc.read(65536).decode("utf-8", "replace")
@@ -217,7 +221,7 @@ class ClickHouseHTTPConnection(ClickHouseConnection[str]):
             raise ExecutionError(f"cannot reach ClickHouse at {self.label}: "
                                  f"{self.message(str(reason))}") from None
 
-    def _broken_stream(self, exc: BaseException, response: Any,
+    def _broken_stream(self, exc: BaseException, response: _Recording,
                        timeout: float | None) -> ExecutionError:
         """An answer that stopped being Arrow: usually an exception the server appended."""
         if isinstance(exc, TimeoutError) and timeout is not None:
@@ -226,14 +230,13 @@ class ClickHouseHTTPConnection(ClickHouseConnection[str]):
             rest = response.read(65536)
         except Exception:
             rest = b""
-        seen = getattr(response, "tail", b"")
-        rest = (seen + rest).decode("utf-8", "replace")
-        if error_code(rest) is not None:
-            return self.query_error(rest[rest.find("Code: "):], timeout)
+        text = (response.tail + rest).decode("utf-8", "replace")
+        if error_code(text) is not None:
+            return self.query_error(text[text.find("Code: "):], timeout)
         return ExecutionError(f"ClickHouse at {self.label} sent a broken Arrow stream: "
                               f"{self.message(exc)}")
 
-    def _batches(self, reader: pa.RecordBatchReader, response: Any, schema: pa.Schema,
+    def _batches(self, reader: pa.RecordBatchReader, response: _Recording, schema: pa.Schema,
                  timeout: float | None, deadline: float | None) -> Iterator[pa.RecordBatch]:
         import pyarrow as pa
 
@@ -260,14 +263,14 @@ class _Recording:
 
     KEEP = 65536
 
-    def __init__(self, response: Any) -> None:
+    def __init__(self, response: http.client.HTTPResponse) -> None:
         self._response = response
         self.tail = b""
         self._position = 0
         self.closed = False
 
     def read(self, size: int = -1) -> bytes:
-        data: bytes = self._response.read(size) if size is not None and size >= 0 else self._response.read()
+        data = self._response.read(size) if size is not None and size >= 0 else self._response.read()
         self._position += len(data)
         self.tail = (self.tail + data)[-self.KEEP:]
         return data
