@@ -43,50 +43,50 @@ import gen_project
 Patch = Callable[[], Any]
 
 
-def _bounds(plan: Any, dialect: str) -> Any:
-    """The one CTE of an unbounded spine that depends on the query's scans (as to_sql builds it)."""
+def _bounds(plan: Any) -> Any:
+    """The one CTE of an unbounded spine that depends on the query's scans (as build.py builds it)."""
     import datetime as dt
 
-    from kpispec.compile import dialects, to_sql
+    from kpispec.compile import build, nodes, spine
     from sqlglot import exp
 
     q = plan.query
     first_lit = q.calendar.period_start(q.start, q.grain) if q.start else None
     last_lit = q.calendar.period_start(q.end - dt.timedelta(days=1), q.grain) if q.end else None
     all_periods = None
-    for part in to_sql._bounds_parts(plan, dialect):
+    for part in spine.bounds_parts(plan):
         all_periods = part if all_periods is None else exp.union(all_periods, part, distinct=False)
     sub = exp.alias_(exp.Subquery(this=all_periods), "scanned", table=True)
-    first_expr = (dialects.date_literal(first_lit, dialect) if first_lit
-                  else exp.Min(this=exp.column(to_sql.PERIOD)))
-    last_expr = (dialects.date_literal(last_lit, dialect) if last_lit
-                 else exp.Max(this=exp.column(to_sql.PERIOD)))
+    first_expr = (nodes.date_literal(first_lit) if first_lit
+                  else exp.Min(this=exp.column(build.PERIOD)))
+    last_expr = (nodes.date_literal(last_lit) if last_lit
+                 else exp.Max(this=exp.column(build.PERIOD)))
     return exp.select(exp.alias_(first_expr, "first_period"),
                       exp.alias_(last_expr, "last_period")).from_(sub)
 
 
 @contextmanager
 def spine_cache() -> Iterator[None]:
-    """digits / numbers / periods built once per (dialect, grain, range, calendar) and copied;
+    """digits / numbers / periods built once per (grain, range, calendar) and copied;
     only an unbounded spine's ``bounds`` CTE (which reads the query's scans) is rebuilt."""
-    from kpispec.compile import to_sql
+    from kpispec.compile import build
 
-    original = to_sql._spine
+    original = build.spine_ctes
     cache: dict[Any, list[tuple[str, Any]]] = {}
 
-    def cached(plan: Any, dialect: str) -> list[tuple[str, Any]]:
+    def cached(plan: Any) -> list[tuple[str, Any]]:
         q = plan.query
-        key = (dialect, q.grain, q.start, q.end, repr(q.calendar))
+        key = (q.grain, q.start, q.end, repr(q.calendar))
         if key not in cache:
-            cache[key] = original(plan, dialect)
-        return [(name, _bounds(plan, dialect) if name == "bounds" else tree.copy())
+            cache[key] = original(plan)
+        return [(name, _bounds(plan) if name == "bounds" else tree.copy())
                 for name, tree in cache[key]]
 
-    to_sql._spine = cached
+    build.spine_ctes = cached
     try:
         yield
     finally:
-        to_sql._spine = original
+        build.spine_ctes = original
 
 
 @contextmanager
@@ -186,11 +186,13 @@ def compile_phases(project: Any, names: list[str], dialect: str) -> dict[str, fl
     """Where unprofiled compile time goes: seconds (CPU) inside each step of compile_query,
     measured by wrapping the step functions (the rest is rendering with ``tree.sql``)."""
     import kpispec.compile as compile_module
-    from kpispec.compile import dialects, to_sql
+    from kpispec.compile import build
+    from kpispec.compile.dialects import Spelling
 
     spent: dict[str, float] = {}
     targets = [(compile_module, "build_plan", "plan"), (compile_module, "build_select", "build_select"),
-               (to_sql, "_spine", "  of which the period spine"), (dialects, "portable", "portable"),
+               (build, "spine_ctes", "  of which the period spine"),
+               (Spelling, "lower", "spell kpispec's nodes"), (Spelling, "portable", "portable"),
                (compile_module, "_quote_where_needed", "quote identifiers"),
                (compile_module, "_modify", "modify_query plugins")]
     originals = [(module, attr, getattr(module, attr)) for module, attr, _ in targets]

@@ -3,8 +3,9 @@
 Everything here is plain Python over :class:`datetime.date`: the compiler uses
 it for what it knows at compile time (the literal period spine, range bounds,
 the offsets of a time zone), and tests use it as the independent reference of
-what a period is. The SQL side of the same rules is in
-:mod:`kpispec.compile.to_sql`.
+what a period is. The SQL side of the same rules is in kpispec's nodes
+(:mod:`kpispec.compile.nodes`) and their spelling per dialect
+(:mod:`kpispec.compile.dialects`).
 
 >>> fy = Calendar(fiscal_year_start_month=7)
 >>> fy.period_start(dt.date(2024, 9, 15), "fiscal_quarter")

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 import kpispec
-from kpispec.compile.to_sql import shift_date
+from kpispec.compile.build import shift_date
 from kpispec.spec.model import Offset
 
 SPEC = """

@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from kpispec import _demo, plugins
-from kpispec.compile import _UNSUPPORTED_AGGS
+from kpispec.compile.dialects import dialect as dialect_class
 from kpispec.errors import ExecutionError, UnsupportedDialectFeature
 from kpispec.extensions import SourceType, SourceURL
 from kpispec.project import parse_source_url
@@ -44,7 +44,7 @@ pytest.importorskip("datafusion")
 #: About a second of work on one core; the timeout gives up long before.
 SLOW_QUERY = ("SELECT COUNT(*) AS n FROM range(0, 20000) AS a CROSS JOIN range(0, 20000) AS b "
               "WHERE (a.value + b.value) % 1000003 = 0")
-PERCENTILES_REFUSED = "median" in _UNSUPPORTED_AGGS.get(datafusion_source.DIALECT, ())
+PERCENTILES_REFUSED = "median" in dialect_class(datafusion_source.DIALECT).UNSUPPORTED_AGGREGATES
 
 PROJECT = """
 models:
@@ -238,7 +238,7 @@ def test_missing_datafusion_says_which_extra(monkeypatch: pytest.MonkeyPatch, tm
     pytest.param(name, marks=pytest.mark.xfail(
         PERCENTILES_REFUSED, raises=UnsupportedDialectFeature, strict=True,
         reason="kpispec refuses median/percentile for dialect 'datafusion' "
-               "(kpispec.compile._UNSUPPORTED_AGGS), yet DataFusion's PERCENTILE_CONT(p) WITHIN "
+               "(the UNSUPPORTED_AGGREGATES of kpispec.compile.dialects.datafusion), yet DataFusion's PERCENTILE_CONT(p) WITHIN "
                "GROUP (ORDER BY x) is exact: in postgres SQL it gave DuckDB's values"))
     if name == "median_and_percentile" else name
     for name in QUERIES

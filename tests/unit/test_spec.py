@@ -86,7 +86,7 @@ def test_snippet_accepted_returns_independent_copies() -> None:
 
 
 def test_period_helpers() -> None:
-    from kpispec.compile.to_sql import period_count, period_start
+    from kpispec.compile.build import period_count, period_start
 
     assert period_start(dt.date(2024, 5, 19), "week") == dt.date(2024, 5, 13)  # a Monday
     assert period_start(dt.date(2024, 5, 19), "quarter") == dt.date(2024, 4, 1)

@@ -1,7 +1,9 @@
 """Compile a query over a project into SQL for one dialect.
 
 The pipeline: :func:`~kpispec.compile.plan.build_plan` (scans and outputs) →
-:func:`~kpispec.compile.to_sql.build_select` (one sqlglot SELECT) → the
+:func:`~kpispec.compile.build.build_select` (one sqlglot SELECT of standard and
+kpispec nodes, the same for every dialect) → the dialect's class
+(:mod:`kpispec.compile.dialects`) spells kpispec's nodes in standard ones → the
 ``modify_query`` plugins → identifier quoting → rendering with
 ``unsupported_level=RAISE``, so a construct a dialect lacks is an error that
 names the metric and the dialect, never silently wrong SQL.
@@ -21,10 +23,11 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel, UnsupportedError
 
 from kpispec._notes import Note
-from kpispec.compile import dialects
+from kpispec.compile.build import build_select, target_applies
+from kpispec.compile.dialects import DIALECTS, dialect_name, sqlglot_dialect
+from kpispec.compile.dialects import dialect as dialect_class
 from kpispec.compile.naming import check_lengths
 from kpispec.compile.plan import Plan, Query, build_plan
-from kpispec.compile.to_sql import build_select, target_applies
 from kpispec.errors import CompileError, PluginError, QueryError, UnsupportedDialectFeature
 
 if TYPE_CHECKING:
@@ -33,11 +36,6 @@ if TYPE_CHECKING:
 
 __all__ = ["CompiledQuery", "Query", "QueryContext", "compile_query"]
 
-#: Aggregations a dialect cannot compute (as an aggregate over a GROUP BY).
-_UNSUPPORTED_AGGS = {  # no exact PERCENTILE_CONT usable as a GROUP BY aggregate
-    dialect: {"median", "percentile"}
-    for dialect in ("sqlite", "mysql", "bigquery", "tsql", "trino", "clickhouse")
-}
 _SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
@@ -95,41 +93,10 @@ def _reserved(dialect: str) -> frozenset[str]:
     """
     from kpispec.compile._reserved_words import PARSER_KEYWORDS, STANDARD_RESERVED
 
-    words = getattr(sqlglot.Dialect.get_or_raise(dialects.sqlglot_dialect(dialect)).generator_class,
+    words = getattr(sqlglot.Dialect.get_or_raise(sqlglot_dialect(dialect)).generator_class,
                     "RESERVED_KEYWORDS", None) or STANDARD_RESERVED
-    return (frozenset(w.lower() for w in words) | _EXTRA_RESERVED.get(dialect, frozenset())
+    return (frozenset(w.lower() for w in words) | dialect_class(dialect).EXTRA_RESERVED
             | PARSER_KEYWORDS.get(dialect, frozenset()))
-
-
-#: Reserved words sqlglot does not list for a dialect (from each engine's documentation;
-#: SQLite's: its keywords it refuses as a table alias, CTE name or column alias).
-_EXTRA_RESERVED: dict[str, frozenset[str]] = {
-    "sqlite": frozenset({
-        "add", "alter", "autoincrement", "between", "commit", "delete", "drop", "escape",
-        "exists", "index", "insert", "nothing", "raise", "recursive", "set", "transaction",
-        "update", "values"}),
-    "oracle": frozenset({
-        "access", "audit", "cluster", "comment", "compress", "date", "exclusive", "file",
-        "identified", "immediate", "increment", "index", "initial", "level", "lock", "long",
-        "maxextents", "minus", "mlslabel", "mode", "modify", "noaudit", "nocompress", "nowait",
-        "number", "offline", "online", "pctfree", "prior", "raw", "rename", "resource", "row",
-        "rowid", "rownum", "rows", "session", "share", "size", "start", "successful", "synonym",
-        "sysdate", "uid", "validate", "varchar", "varchar2", "view", "whenever"}),
-    "tsql": frozenset({
-        "backup", "browse", "bulk", "checkpoint", "clustered", "compute", "contains",
-        "containstable", "current", "cursor", "database", "dbcc", "deallocate", "deny", "disk",
-        "distributed", "dump", "errlvl", "exec", "execute", "exit", "file", "fillfactor",
-        "freetext", "freetexttable", "goto", "holdlock", "identity", "identity_insert",
-        "identitycol", "index", "key", "kill", "lineno", "load", "merge", "national", "nocheck",
-        "nonclustered", "off", "offsets", "open", "opendatasource", "openquery", "openrowset",
-        "openxml", "over", "percent", "pivot", "plan", "print", "proc", "procedure", "public",
-        "raiserror", "read", "readtext", "reconfigure", "replication", "restore", "restrict",
-        "revert", "rowcount", "rowguidcol", "rule", "save", "schema", "securityaudit",
-        "semantickeyphrasetable", "session_user", "setuser", "shutdown", "statistics",
-        "system_user", "textsize", "top", "tran", "transaction", "trigger", "truncate",
-        "try_convert", "tsequal", "unpivot", "updatetext", "use", "user", "waitfor",
-        "writetext"}),
-}
 
 
 def _quote_where_needed(tree: exp.Expr, dialect: str) -> exp.Expr:
@@ -143,7 +110,7 @@ def _quote_where_needed(tree: exp.Expr, dialect: str) -> exp.Expr:
 
 
 def _check_dialect(plan: Plan, dialect: str) -> None:
-    missing = _UNSUPPORTED_AGGS.get(dialect, set())
+    missing = dialect_class(dialect).UNSUPPORTED_AGGREGATES
     for scan in plan.scans:
         for agg in scan.aggregates:
             if agg.agg in missing:
@@ -168,9 +135,9 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
 
 def _compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], query: Query,
                    dialect: str, *, pretty: bool, modify: bool) -> CompiledQuery:
-    dialect = dialects.dialect_name(dialect)
-    if dialect not in dialects.DIALECTS:
-        raise QueryError(f"unknown dialect {dialect!r}; choose one of {', '.join(dialects.DIALECTS)}")
+    dialect = dialect_name(dialect)
+    if dialect not in DIALECTS:
+        raise QueryError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
     for name in query.metrics:
         if name not in metrics:
             from kpispec.errors import UnknownMetricError
@@ -179,7 +146,8 @@ def _compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], q
             raise UnknownMetricError(f"unknown metric {name!r}", hint=suggest(name, metrics))
     plan = build_plan(models, metrics, query)
     _check_dialect(plan, dialect)
-    tree: exp.Expr = build_select(plan, dialect)
+    spelling = dialect_class(dialect)
+    tree: exp.Expr = spelling.lower(build_select(plan))
     assert isinstance(tree, exp.Select)
     columns = tuple(e.alias_or_name for e in tree.expressions)
     check_lengths(columns, dialect)
@@ -187,11 +155,11 @@ def _compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], q
         tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
                                                    query.start, query.end, dialect, query.calendar,
                                                    query.compare))
-    tree = dialects.portable(tree, dialect)
+    tree = spelling.portable(tree)
     tree = _quote_where_needed(tree, dialect)
     try:
         # copy=False: the tree is ours alone; rendering may apply the dialect's rewrites to it.
-        sql = tree.sql(dialect=dialects.sqlglot_dialect(dialect), pretty=pretty,
+        sql = tree.sql(dialect=sqlglot_dialect(dialect), pretty=pretty,
                        unsupported_level=ErrorLevel.RAISE, copy=False)
     except UnsupportedError as exc:
         raise UnsupportedDialectFeature(metric=", ".join(query.metrics), dialect=dialect,

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from kpispec.compile import dialects
+from kpispec.compile import nodes
 
 if TYPE_CHECKING:
     from kpispec.compile.plan import Plan
@@ -56,12 +56,12 @@ def is_date(column: exp.Expr, plan: Plan) -> bool:
             and model.column_types.get(column.name) == "date")
 
 
-def local(column: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
+def local(column: exp.Expr, plan: Plan) -> exp.Expr:
     """A time column as wall-clock time in the query's zone (naive timestamps are UTC)."""
     calendar = plan.query.calendar
     if calendar.is_utc or is_date(column, plan):
         return column
-    return dialects.to_local(column, calendar, dialect, zone_span(plan))
+    return nodes.to_local(column, calendar, zone_span(plan))
 
 
 def zone_span(plan: Plan) -> tuple[dt.date, dt.date] | None:
@@ -82,15 +82,15 @@ def zone_span(plan: Plan) -> tuple[dt.date, dt.date] | None:
     return first, last
 
 
-def bound(column: exp.Expr, day: dt.date, plan: Plan, dialect: str) -> exp.Expr:
+def bound(column: exp.Expr, day: dt.date, plan: Plan) -> exp.Expr:
     """The first instant of local ``day``, comparable with the raw (UTC) ``column``."""
     calendar = plan.query.calendar
     if calendar.is_utc or is_date(column, plan):
-        return dialects.timestamp_literal(day, dialect)
-    return dialects.timestamp_literal(calendar.utc_instant(day), dialect)
+        return nodes.timestamp_literal(day)
+    return nodes.timestamp_literal(calendar.utc_instant(day))
 
 
-def instant_for(column: exp.Expr, day: exp.Expr, plan: Plan, dialect: str) -> exp.Expr:
+def instant_for(column: exp.Expr, day: exp.Expr, plan: Plan) -> exp.Expr:
     """The DATE ``day`` as ``column`` compares with it: the day itself for a date column,
     else its first instant."""
-    return day if is_date(column, plan) else dialects.instant(day, dialect)
+    return day if is_date(column, plan) else nodes.Instant(this=day)

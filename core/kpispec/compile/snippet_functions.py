@@ -1,6 +1,6 @@
 """Functions of users' snippets whose sqlglot spelling is wrong in a dialect, spelled right.
 
-Part of the dialect code (:mod:`kpispec.compile.dialects` calls it from ``portable``):
+Part of the dialect code (:meth:`kpispec.compile.dialects.Spelling.portable` calls it):
 seconds between two timestamps, timestamp truncation and adding units (SQLite's
 ``DATETIME(x, 'start of month')``, Oracle's ``TRUNC``, BigQuery's ``DATETIME_TRUNC``),
 Spark's decimal constants.

@@ -11,7 +11,7 @@ not run. A snippet written in SQLite has them rewritten, once, when it is parsed
 - ``'±N day|hour|minute|second|month|year[s]'`` → adding N of that unit.
 
 Each dialect then spells the result its own way (SQLite as ``DATETIME(x, 'start of
-month')`` again: :func:`kpispec.compile.dialects.portable`). Any other modifier
+month')`` again: :meth:`kpispec.compile.dialects.Spelling.portable`). Any other modifier
 (``weekday N``, ``localtime``, ``unixepoch``…) is refused with what to write instead.
 """
 
