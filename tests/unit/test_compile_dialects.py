@@ -74,3 +74,11 @@ def test_modify_query_receives_no_kpispec_nodes() -> None:
     lowered = dialect("sqlite").lower(exp.select(exp.alias_(period, "period")))
     assert not list(lowered.find_all(nodes.Node))
     assert lowered.sql("sqlite") == "SELECT DATE(deals.closed_at, 'start of month') AS period"
+
+
+def test_the_guard_asks_the_dialect_which_tables_read_files() -> None:
+    assert dialect("duckdb").table_refusal("deals.parquet", "") == (
+        "a table named like a file ('deals.parquet')")
+    assert dialect("databricks").table_refusal("/tmp/x", "delta") == (
+        "a table read straight from a file (delta.`/tmp/x`)")
+    assert dialect("postgres").table_refusal("deals.parquet", "csv") is None

@@ -27,7 +27,8 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from kpispec.compile.dialects import sqlglot_dialect
+from kpispec.compile.dialects import DIALECTS, dialect_name, sqlglot_dialect
+from kpispec.compile.dialects import dialect as kpispec_dialect
 from kpispec.errors import ExecutionError
 from kpispec.spec.system_objects import system_table
 
@@ -79,12 +80,8 @@ REFUSED_FUNCTIONS: frozenset[str] = frozenset({
     "reflect", "java_method", "input_file_name",
 })
 
-#: Spark's ``format.`path``` table references read files directly.
-_SPARK_FILE_FORMATS = frozenset({"csv", "parquet", "json", "orc", "text", "avro", "delta",
-                                 "binaryfile", "jdbc", "xml", "iceberg", "hive"})
-#: Table names DuckDB would read as a file when no table of that name exists.
-_FILE_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".jsonl", ".ndjson", ".txt", ".xlsx",
-                  ".gz", ".zst", ".arrow", ".db", ".duckdb", ".sqlite")
+#: sqlglot dialects a source may speak that read tables as a kpispec dialect does.
+_READ_AS = {"hive": "spark"}
 
 
 def _function_names(node: exp.Func) -> set[str]:
@@ -121,11 +118,14 @@ def _refusal(node: exp.Expr, dialect: str, strict: bool) -> str | None:
         db = str(node.args["db"].name).lower() if node.args.get("db") is not None else ""
         if "://" in name or "/" in name or "\\" in name:
             return f"a table named by a path or URL ({name!r})"
-        if dialect in ("spark", "databricks", "hive") and db in _SPARK_FILE_FORMATS:
-            return f"a table read straight from a file ({db}.`{name}`)"
-        if dialect == "duckdb" and name.lower().endswith(_FILE_SUFFIXES):
-            return f"a table named like a file ({name!r})"
+        return _dialect_refusal(dialect, name, db)
     return None
+
+
+def _dialect_refusal(dialect: str, table: str, db: str) -> str | None:
+    """What ``dialect``'s class refuses in a table name (a file read as a table…)."""
+    name = _READ_AS.get(dialect, dialect_name(dialect))
+    return kpispec_dialect(name).table_refusal(table, db) if name in DIALECTS else None
 
 
 def _check(sql: str, dialect: str, *, strict: bool, unparsed_ok: bool = False) -> None:

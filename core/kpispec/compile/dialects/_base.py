@@ -114,6 +114,11 @@ class Spelling:
     def null_safe_eq(self, node: nodes.NullSafeEq) -> exp.Expr:
         return exp.NullSafeEQ(this=node.this, expression=node.expression)
 
+    def table_refusal(self, table: str, db: str) -> str | None:
+        """Why a query must not read the table ``db.table`` here (the engine would read a
+        file, …), or None. Part of :mod:`kpispec.compile.guard`'s strict check."""
+        return None
+
     # -- whole trees --------------------------------------------------------------------
 
     def finish(self, tree: exp.Expr) -> exp.Expr:

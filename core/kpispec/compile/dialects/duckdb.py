@@ -13,6 +13,10 @@ from kpispec.compile.dialects._base import Spelling, spelled
 
 __all__ = ["DIALECT", "KpispecDuckDB"]
 
+#: Table names DuckDB would read as a file when no table of that name exists.
+_FILE_SUFFIXES = (".csv", ".tsv", ".parquet", ".json", ".jsonl", ".ndjson", ".txt", ".xlsx",
+                  ".gz", ".zst", ".arrow", ".db", ".duckdb", ".sqlite")
+
 
 class KpispecDuckDB(DuckDB, Spelling):
     NAME = SQLGLOT = "duckdb"
@@ -20,6 +24,11 @@ class KpispecDuckDB(DuckDB, Spelling):
 
     def percentile(self, node: nodes.Percentile) -> exp.Expr:
         return exp.PercentileCont(this=node.this, expression=node.expression)
+
+    def table_refusal(self, table: str, db: str) -> str | None:
+        if table.lower().endswith(_FILE_SUFFIXES):
+            return f"a table named like a file ({table!r})"
+        return None
 
     class Generator(DuckDBGenerator):
         TRANSFORMS = spelled(DuckDBGenerator.TRANSFORMS)

@@ -16,6 +16,10 @@ from kpispec.extensions import AddDays
 
 __all__ = ["DIALECT", "KpispecSpark", "SparkRules"]
 
+#: Spark's ``format.`path``` table references read files directly.
+_FILE_FORMATS = frozenset({"csv", "parquet", "json", "orc", "text", "avro", "delta",
+                           "binaryfile", "jdbc", "xml", "iceberg", "hive"})
+
 
 class SparkRules(Spelling):
     """What Spark and Databricks spell alike."""
@@ -30,6 +34,11 @@ class SparkRules(Spelling):
 
     def percentile(self, node: nodes.Percentile) -> exp.Expr:  # sqlglot writes the approximate one
         return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+
+    def table_refusal(self, table: str, db: str) -> str | None:
+        if db in _FILE_FORMATS:
+            return f"a table read straight from a file ({db}.`{table}`)"
+        return None
 
 
 class KpispecSpark(Spark, SparkRules):
