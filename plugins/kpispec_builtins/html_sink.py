@@ -182,8 +182,8 @@ def _section(metric: Any, names: list[str], columns: Mapping[str, list[Any]], ro
     order: list[Any] = sorted({_key(p) for p in period_values}, key=_sortable)
     labels_of: dict[Any, str] = {}
     if "period_label" in columns:
-        for p, text in zip(period_values, columns["period_label"]):
-            labels_of.setdefault(_key(p), str(text))
+        for p, label in zip(period_values, columns["period_label"]):
+            labels_of.setdefault(_key(p), str(label))
     x_labels = [labels_of.get(p) or period_text(p, context.grain, lang) for p in order]
     index = {p: i for i, p in enumerate(order)}
     series: dict[tuple[Any, ...], list[float | None]] = {}

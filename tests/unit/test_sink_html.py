@@ -286,3 +286,24 @@ def _colours(png: Path, max_rows: int = 1300) -> dict[tuple[int, ...], int]:
             counts[key] = counts.get(key, 0) + 1
         previous = line
     return counts
+
+
+def test_fiscal_periods_are_labelled_in_chart_and_table(tmp_path: Path,
+                                                        report: SimpleNamespace) -> None:
+    """A fiscal grain adds a ``period_label`` column (FY2024 Q1…): the report shows those
+    labels on the chart's axis and in each table's period column (the loop reading them once
+    shadowed the report's text function, and every fiscal report failed in ``close``)."""
+    options = {"grain": "fiscal_quarter", "start": "2023-10-01", "end": "2024-04-01"}
+    metric = support.METRICS[0]
+    result = report.project.run([metric], source=report.url, **options).to_pylist()
+    labels = [row["period_label"] for row in result]
+    assert labels == ["FY2023 Q4", "FY2024 Q1"]  # fiscal year starting in January
+    target = tmp_path / "fiscal.html"
+    write_result(report.project, [metric], source=report.url, sinks=[str(target)],
+                 options=options)
+    html = target.read_text(encoding="utf-8")
+    rows = _sections(html)[metric]["rows"]
+    assert rows == [[row["period"].isoformat(), row["period_label"], str(row[metric])]
+                    for row in result]
+    x_labels = re.findall(r'<text class="x-label"[^>]*>([^<]*)</text>', html)
+    assert x_labels == labels
