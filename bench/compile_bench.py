@@ -37,6 +37,29 @@ def _compile_all(project, names, dialect):  # type: ignore[no-untyped-def]
     return (time.perf_counter() - started, time.process_time() - cpu), failures, size
 
 
+def _build_once_render_all(project, names, dialects):  # type: ignore[no-untyped-def]
+    """Each metric built once and its tree rendered for every dialect (None: a version
+    without kpispec.compile.build_query)."""
+    try:
+        from kpispec.compile import build_query
+    except ImportError:
+        return None
+    failed = 0
+    started, cpu = time.perf_counter(), time.process_time()
+    for name in names:
+        try:
+            built = build_query(project.models, project.metrics, project.query([name]))
+        except Exception:  # counted, not fatal
+            failed += len(dialects)
+            continue
+        for dialect in dialects:
+            try:
+                built.render(dialect)
+            except Exception:  # a dialect that cannot express a metric is counted, not fatal
+                failed += 1
+    return {"seconds": (time.perf_counter() - started, time.process_time() - cpu), "failed": failed}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("project")
@@ -133,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
                                     "failures": dict(list(failures.items())[:3]),
                                     "sql_bytes": size}
     result["compile"] = compile_results
+    if len(dialects) > 1:
+        gc.collect()
+        result["render_once"] = _build_once_render_all(project, names, dialects)
     # All the metrics in one query (what `kpispec run --all` compiles): one scan per
     # (model, time column) with a conditional aggregate per measure.
     batch: list[tuple[float, float]] = []

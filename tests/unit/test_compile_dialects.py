@@ -82,3 +82,17 @@ def test_the_guard_asks_the_dialect_which_tables_read_files() -> None:
     assert dialect("databricks").table_refusal("/tmp/x", "delta") == (
         "a table read straight from a file (delta.`/tmp/x`)")
     assert dialect("postgres").table_refusal("deals.parquet", "csv") is None
+
+
+def test_a_query_built_once_renders_for_every_dialect(project: kpispec.Project) -> None:
+    from kpispec.compile import build_query
+
+    query = project.query(["close_rate"], **OPTIONS)
+    built = build_query(project.models, project.metrics, query)
+    before = built.tree.sql()
+    rendered = {name: built.render(name).sql for name in DIALECTS}
+    assert built.tree.sql() == before  # rendering copies the shared tree
+    for name in ("sqlite", "oracle", "clickhouse"):
+        assert rendered[name] == project.compile(["close_rate"], dialect=name, **OPTIONS).sql
+    assert "SETTINGS join_use_nulls = 1" in rendered["clickhouse"]
+    assert "DUAL" in rendered["oracle"] and "DUAL" not in rendered["sqlite"]

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from kpispec.calendar import Calendar
     from kpispec.spec.model import Metric, Model
 
-__all__ = ["CompiledQuery", "Query", "QueryContext", "compile_query"]
+__all__ = ["BuiltQuery", "CompiledQuery", "Query", "QueryContext", "build_query", "compile_query"]
 
 _SAFE_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -129,50 +129,97 @@ def compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], qu
     """
     from kpispec._gc import gc_paused
 
+    dialect = _known(dialect)
     with gc_paused():
-        return _compile_query(models, metrics, query, dialect, pretty=pretty, modify=modify)
+        plan = _plan(models, metrics, query)
+        _check_dialect(plan, dialect)
+        built = BuiltQuery(query, tuple(metrics[m] for m in query.metrics), plan, build_select(plan))
+        return built._render(dialect, pretty=pretty, modify=modify, copy=False)
 
 
-def _compile_query(models: Mapping[str, Model], metrics: Mapping[str, Metric], query: Query,
-                   dialect: str, *, pretty: bool, modify: bool) -> CompiledQuery:
+def build_query(models: Mapping[str, Model], metrics: Mapping[str, Metric],
+                query: Query) -> BuiltQuery:
+    """Build ``query`` once, for any number of dialects: :meth:`BuiltQuery.render` each.
+
+    Raises:
+        QueryError: the query names something unknown or unreachable.
+    """
+    from kpispec._gc import gc_paused
+
+    with gc_paused():
+        plan = _plan(models, metrics, query)
+        return BuiltQuery(query, tuple(metrics[m] for m in query.metrics), plan, build_select(plan))
+
+
+@dataclass(frozen=True)
+class BuiltQuery:
+    """A query built once: one tree of standard and kpispec nodes, the same for every dialect."""
+
+    query: Query
+    metrics: tuple[Metric, ...]
+    plan: Plan
+    tree: exp.Select
+
+    def render(self, dialect: str, *, pretty: bool = True, modify: bool = True) -> CompiledQuery:
+        """The query in ``dialect`` (the tree is copied: render it for as many as you like).
+
+        Raises:
+            UnsupportedDialectFeature: the dialect cannot express what a metric needs.
+            PluginError: a ``modify_query`` plugin failed.
+        """
+        from kpispec._gc import gc_paused
+
+        dialect = _known(dialect)
+        _check_dialect(self.plan, dialect)
+        with gc_paused():
+            return self._render(dialect, pretty=pretty, modify=modify, copy=True)
+
+    def _render(self, dialect: str, *, pretty: bool, modify: bool, copy: bool) -> CompiledQuery:
+        query, plan = self.query, self.plan
+        spelling = dialect_class(dialect)
+        tree: exp.Expr = spelling.lower(self.tree.copy() if copy else self.tree)
+        assert isinstance(tree, exp.Select)
+        columns = tuple(e.alias_or_name for e in tree.expressions)
+        check_lengths(columns, dialect)
+        if modify:
+            tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
+                                                       query.start, query.end, dialect,
+                                                       query.calendar, query.compare))
+        tree = spelling.portable(tree)
+        tree = _quote_where_needed(tree, dialect)
+        try:
+            # copy=False: the tree is ours alone; rendering may apply the dialect's rewrites to it.
+            sql = tree.sql(dialect=sqlglot_dialect(dialect), pretty=pretty,
+                           unsupported_level=ErrorLevel.RAISE, copy=False)
+        except UnsupportedError as exc:
+            raise UnsupportedDialectFeature(metric=", ".join(query.metrics), dialect=dialect,
+                                            construct=str(exc).splitlines()[0]) from None
+        except Exception as exc:  # sqlglot raising anything else is a construct it cannot render
+            raise CompileError(f"cannot render the query for dialect {dialect!r}: {exc}") from None
+        notes, targets = _notes(plan)
+        compiled = CompiledQuery(sql, tree, dialect, query, self.metrics, columns, notes, targets)
+        if query.start is not None and query.end is not None:
+            periods = query.calendar.periods(query.start, query.end, query.grain)
+            compiled = replace(compiled, notes=notes + tuple(compiled.missing_targets(periods)))
+        return compiled
+
+
+def _known(dialect: str) -> str:
+    """The canonical name of ``dialect``, which must be one kpispec writes."""
     dialect = dialect_name(dialect)
     if dialect not in DIALECTS:
         raise QueryError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    return dialect
+
+
+def _plan(models: Mapping[str, Model], metrics: Mapping[str, Metric], query: Query) -> Plan:
     for name in query.metrics:
         if name not in metrics:
             from kpispec.errors import UnknownMetricError
             from kpispec.spec.schema import suggest
 
             raise UnknownMetricError(f"unknown metric {name!r}", hint=suggest(name, metrics))
-    plan = build_plan(models, metrics, query)
-    _check_dialect(plan, dialect)
-    spelling = dialect_class(dialect)
-    tree: exp.Expr = spelling.lower(build_select(plan))
-    assert isinstance(tree, exp.Select)
-    columns = tuple(e.alias_or_name for e in tree.expressions)
-    check_lengths(columns, dialect)
-    if modify:
-        tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
-                                                   query.start, query.end, dialect, query.calendar,
-                                                   query.compare))
-    tree = spelling.portable(tree)
-    tree = _quote_where_needed(tree, dialect)
-    try:
-        # copy=False: the tree is ours alone; rendering may apply the dialect's rewrites to it.
-        sql = tree.sql(dialect=sqlglot_dialect(dialect), pretty=pretty,
-                       unsupported_level=ErrorLevel.RAISE, copy=False)
-    except UnsupportedError as exc:
-        raise UnsupportedDialectFeature(metric=", ".join(query.metrics), dialect=dialect,
-                                        construct=str(exc).splitlines()[0]) from None
-    except Exception as exc:  # sqlglot raising anything else is a construct it cannot render
-        raise CompileError(f"cannot render the query for dialect {dialect!r}: {exc}") from None
-    notes, targets = _notes(plan)
-    compiled = CompiledQuery(sql, tree, dialect, query, tuple(metrics[m] for m in query.metrics),
-                             columns, notes, targets)
-    if query.start is not None and query.end is not None:
-        periods = query.calendar.periods(query.start, query.end, query.grain)
-        compiled = replace(compiled, notes=notes + tuple(compiled.missing_targets(periods)))
-    return compiled
+    return build_plan(models, metrics, query)
 
 
 def _number(value: float | None) -> str:
