@@ -36,7 +36,7 @@ from kpispec.compile._tree import (
 )
 from kpispec.compile.local_time import local
 from kpispec.compile.naming import finalize, public
-from kpispec.compile.plan import Plan
+from kpispec.compile.plan import BASELINE, Plan
 from kpispec.compile.scans import scan_select
 from kpispec.compile.spine import spine_ctes
 from kpispec.extensions import AddDays, LocalTime, PeriodStart, RowExists
@@ -53,7 +53,7 @@ def build_select(plan: Plan) -> exp.Select:
     ctes += spine_ctes(plan)
     ctes += [(s.name, scan_select(s, plan)) for s in plan.scans if s.over_spine]
     dims = [name for name, _ in plan.scans[0].dimensions] if plan.scans else []
-    by_period = [s for s in plan.scans if s.baseline is None]
+    by_period = [s for s in plan.scans if s.kind != BASELINE]
     key_table = _PERIODS
     if dims and by_period:
         keys: exp.Expr | None = None
@@ -87,7 +87,7 @@ def build_select(plan: Plan) -> exp.Select:
     for scan in plan.scans:
         conditions: list[exp.Expr] = [nodes.NullSafeEq(this=exp.column(d, table=scan.name),
                                       expression=exp.column(d, table=key_table)) for d in dims]
-        if scan.baseline is None:
+        if scan.kind != BASELINE:
             conditions.insert(0, exp.EQ(this=exp.column(PERIOD, table=scan.name),
                                         expression=period_ref.copy()))
         if conditions:

@@ -67,9 +67,14 @@ class Aggregate:
 
 @dataclass(frozen=True)
 class Scan:
-    """One pass over a model: filter, group by period and dimensions, aggregate."""
+    """One pass over a model: filter, group by period and dimensions, aggregate.
+
+    Its ``kind`` says how (one of :data:`SCAN_KINDS`); ``at``, ``window`` and
+    ``baseline`` are that kind's parameters.
+    """
 
     name: str
+    kind: str  # per_period | at_instant | window | baseline
     model: Model
     time: exp.Expr | None  # qualified time column; None for a point-in-time (at) scan
     joins: tuple[str, ...]  # models joined, in order
@@ -85,7 +90,26 @@ class Scan:
     @property
     def over_spine(self) -> bool:
         """True when the scan is computed for each period of the spine (not grouped by time)."""
-        return (self.at is not None or self.window is not None) and self.baseline is None
+        return self.kind in (AT_INSTANT, WINDOW)
+
+
+#: Rows grouped by the period their time column falls in.
+PER_PERIOD = "per_period"
+#: Rows of a model with a lifecycle alive at an instant (``at``) of each period of the spine.
+AT_INSTANT = "at_instant"
+#: For each period of the spine, the rows in the ``window`` ending with it.
+WINDOW = "window"
+#: One value per dimension combination over the ``baseline`` range.
+BASELINE = "baseline"
+SCAN_KINDS = (PER_PERIOD, AT_INSTANT, WINDOW, BASELINE)
+
+
+def _scan_kind(at: str | None, window: Window | None, baseline: bool) -> str:
+    if baseline:
+        return BASELINE
+    if at:
+        return AT_INSTANT
+    return WINDOW if window is not None else PER_PERIOD
 
 
 @dataclass(frozen=True)
@@ -275,7 +299,8 @@ class _Planner:
                 time = mark_date(self.qualify(model_name, exp.column(str(first_measure.time)), "columns",
                                               f"metric {first_metric} time", joins), model, str(first_measure.time))
             out.append(Scan(
-                name=_scan_name(model_name, placement, offset, baseline), model=model,
+                name=_scan_name(model_name, placement, offset, baseline),
+                kind=_scan_kind(at, first_measure.window, baseline), model=model,
                 time=time,
                 joins=tuple(joins), dimensions=tuple(dims), where=tuple(where),
                 aggregates=tuple(aggregates), at=at,

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlglot import exp
 
@@ -26,20 +27,19 @@ from kpispec.compile._tree import (
 )
 from kpispec.compile.local_time import bound, instant_for, local, time_column
 from kpispec.compile.naming import internal, public
-from kpispec.compile.plan import Plan, Scan
+from kpispec.compile.plan import AT_INSTANT, BASELINE, PER_PERIOD, WINDOW, Plan, Scan
 
 __all__ = ["scan_select"]
 
 
 def scan_select(scan: Scan, plan: Plan) -> exp.Select:
     """One GROUP BY over a model: by its time column, over the spine for an `at` or a
-    windowed scan, or by dimensions only for a baseline."""
-    if scan.baseline is not None:
-        return _baseline_select(scan, plan)
-    if scan.at:
-        return _at_scan_select(scan, plan)
-    if scan.window is not None:
-        return _window_select(scan, plan)
+    windowed scan, or by dimensions only for a baseline (one function per scan kind)."""
+    return _BY_KIND[scan.kind](scan, plan)
+
+
+def _per_period_select(scan: Scan, plan: Plan) -> exp.Select:
+    """Rows grouped by the period their time column falls in."""
     assert scan.time is not None
     q = plan.query
     period = _period_of(local(scan.time.copy(), plan), plan)
@@ -332,7 +332,7 @@ def _window_select(scan: Scan, plan: Plan) -> exp.Select:
 
 def _baseline_select(scan: Scan, plan: Plan) -> exp.Select:
     """One value per dimension combination over the baseline range, read as one period."""
-    assert scan.baseline is not None
+    assert scan.kind == BASELINE and scan.baseline is not None
     calendar = plan.query.calendar
     first, end = (shift_date(day, scan.offset) for day in scan.baseline)
     model = scan.model
@@ -359,3 +359,7 @@ def _baseline_select(scan: Scan, plan: Plan) -> exp.Select:
     return select
 
 
+_BY_KIND: dict[str, Callable[[Scan, Plan], exp.Select]] = {
+    PER_PERIOD: _per_period_select, AT_INSTANT: _at_scan_select, WINDOW: _window_select,
+    BASELINE: _baseline_select,
+}

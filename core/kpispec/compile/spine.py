@@ -24,7 +24,7 @@ from kpispec.compile._tree import (
     _union,
 )
 from kpispec.compile.local_time import local, time_column
-from kpispec.compile.plan import Plan
+from kpispec.compile.plan import BASELINE, PER_PERIOD, Plan
 from kpispec.compile.spine_size import DIGIT_NAMES, bounded_digits, count_periods, open_digits
 
 __all__ = ["bounds_parts", "spine_ctes"]
@@ -42,10 +42,10 @@ def bounds_parts(plan: Plan) -> list[exp.Select]:
     computed over the spine itself) the periods its lifecycle starts and ends in."""
     parts: list[exp.Select] = []
     lifecycles: set[str] = set()
-    current = [s for s in plan.scans if s.baseline is None]
+    current = [s for s in plan.scans if s.kind != BASELINE]
     primary = [s for s in current if not s.offset] or current
     for scan in primary:  # inputs at an offset reach past the data: they do not extend it
-        if not scan.at and scan.window is None:
+        if scan.kind == PER_PERIOD:
             parts.append(exp.Select(expressions=[exp.column(PERIOD)]).from_(_table(scan.name), copy=False))
             continue
         model = scan.model
