@@ -143,21 +143,32 @@ class Resolver:
                 ``all`` — also dimensions reached through joins (metric filters, --where).
         """
         joins: list[str] = []
-        tree = tree.copy()
 
         def visit(node: exp.Expr) -> exp.Expr:
-            if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
+            resolved = self._resolve_node(model, node, names)
+            if resolved is None:
                 return node
-            if node.find_ancestor(RowExists) is not None:
-                return node  # qualified by the metric type that built it
-            resolved = self._column_ref(model, node, names)
             for j in resolved.joins:
                 if j not in joins:
                     joins.append(j)
             return resolved.expr.copy()
 
-        out = tree.transform(visit, copy=False)
+        out = tree.copy().transform(visit, copy=False)
         return Resolved(out, tuple(joins))
+
+    def check(self, model: str, tree: exp.Expr, *, names: str = "all") -> None:
+        """Raise the ResolveError :meth:`qualify` would raise, without copying ``tree``
+        (the columns are met in the same order, so the first problem is the same)."""
+        for node in tree.dfs():
+            self._resolve_node(model, node, names)
+
+    def _resolve_node(self, model: str, node: exp.Expr, names: str) -> Resolved | None:
+        """What column ``node`` stands for (None when ``node`` is not a column to qualify)."""
+        if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
+            return None
+        if node.find_ancestor(RowExists) is not None:
+            return None  # qualified by the metric type that built it
+        return self._column_ref(model, node, names)
 
     def _column_ref(self, model: str, node: exp.Column, names: str) -> Resolved:
         name = node.name

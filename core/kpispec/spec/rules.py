@@ -206,7 +206,7 @@ class _Builder:
                         "Joins must be many-to-one: join on the other model's primary key"))
             for dim in model.dimensions.values():
                 try:
-                    resolver.qualify(name, dim.expr, names="columns")
+                    resolver.check(name, dim.expr, names="columns")
                 except ResolveError as exc:
                     self.errors.append(SpecError(exc.message, dim.location, exc.hint))
 
@@ -268,7 +268,7 @@ class _Builder:
                 try:
                     metric_filter = parse_snippet(spec["filter"], dialect, item.loc("filter"))
                     for measure in measures.values():
-                        resolver.qualify(measure.model, metric_filter, names="all")
+                        resolver.check(measure.model, metric_filter, names="all")
                 except SpecError as exc:
                     self.errors.append(exc)
                     ok = False
@@ -333,7 +333,7 @@ class _Builder:
                 else:
                     trees[key] = parse_snippet(str(value), dialect, where)
                 if trees[key] is not None:
-                    resolver.qualify(model_name, trees[key], names="own")  # type: ignore[arg-type]
+                    resolver.check(model_name, trees[key], names="own")  # type: ignore[arg-type]
             except SpecError as exc:
                 self.errors.append(exc)
                 return None

@@ -23,28 +23,19 @@ import difflib
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
-import sqlglot
 from kpispec._dialect_names import sqlglot_dialect
 from kpispec.errors import Location, SpecError
 from kpispec.spec.bounds import BOUND_HINT, text_bound_refusal
+from kpispec.spec.sql_text import parse_tokens, read_tokens
 from kpispec.spec.sqlite_dates import translate as translate_sqlite_dates
 from kpispec.spec.system_objects import query_node_refusal
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokenizer_core import Token, TokenType
+from sqlglot.tokenizer_core import TokenType
 
 __all__ = [
-    "AGGREGATE_FUNCTIONS",
-    "ANONYMOUS_FUNCTIONS",
-    "MAX_QUERY_CHARS",
-    "MAX_SNIPPET_CHARS",
-    "SCALAR_FUNCTIONS",
-    "WINDOW_FUNCTIONS",
-    "function_names",
-    "parse_query",
-    "parse_snippet",
+    "AGGREGATE_FUNCTIONS", "ANONYMOUS_FUNCTIONS", "MAX_QUERY_CHARS", "MAX_SNIPPET_CHARS",
+    "SCALAR_FUNCTIONS", "WINDOW_FUNCTIONS", "function_names", "parse_query", "parse_snippet",
     "unqualified",
 ]
 
@@ -132,6 +123,7 @@ _FORBIDDEN: tuple[tuple[type[exp.Expr], str], ...] = (
     (exp.Placeholder, "parameters are not allowed"),
     (exp.Parameter, "parameters are not allowed"),
 )
+_FORBIDDEN_ANY: tuple[type[exp.Expr], ...] = (exp.SetOperation, *(k for k, _ in _FORBIDDEN))
 
 #: Nodes that may appear inside a scalar expression without being conditions themselves.
 _PARTS: tuple[type[exp.Expr], ...] = (
@@ -271,64 +263,34 @@ def _show(node: exp.Expr, dialect: str) -> str:
         return type(node).__name__
 
 
-def _tokens(text: str, dialect: str) -> list[Token] | str:
-    try:
-        return list(sqlglot.Dialect.get_or_raise(sqlglot_dialect(dialect)).tokenize(text))
-    except (TokenError, ValueError) as exc:
-        cause = str(exc.__cause__ or exc)
-        missing = re.match(r"Missing (\S+) from", cause)
-        if missing:
-            return f"cannot read SQL: a quoted string or name is not closed (missing {missing.group(1)})"
-        return f"cannot read SQL: {str(exc).splitlines()[0]}"
-    except RecursionError:
-        return "expression is nested too deeply"
-    except Exception as exc:  # sqlglot's tokenizer failing on input it did not foresee
-        return f"cannot read SQL ({type(exc).__name__} in sqlglot's tokenizer)"
+#: Snippets met before, by (text, dialect): the checked tree (copied for each use) or
+#: the refusal; None for a text met once, whose tree went to its caller uncopied.
+_CHECKED: dict[tuple[str, str], exp.Expr | _Refusal | None] = {}
+_CHECKED_MAX = 4096
 
 
-def _parse_all(text: str, dialect: str) -> list[exp.Expr | None] | str:
-    try:
-        return list(sqlglot.parse(text, read=sqlglot_dialect(dialect)))
-    except ParseError as exc:
-        return _parse_error(exc, text)
-    except TokenError as exc:
-        return f"invalid SQL: {str(exc).splitlines()[0]}"
-    except RecursionError:
-        return "expression is nested too deeply"
-    except Exception as exc:  # sqlglot's parser failing on input it did not foresee: VAR_MAP(x)
-        return f"invalid SQL (sqlglot's parser failed with {type(exc).__name__})"
+def _checked(text: str, dialect: str) -> exp.Expr | _Refusal:
+    """A checked tree of ``text`` that no one else holds, or why it is refused.
+
+    Most snippets of a large project are met once: their tree is parsed and handed
+    over, never copied. A text met again is parsed again and kept, then copied."""
+    key = (text, dialect)
+    known = _CHECKED.get(key)
+    if known is not None:
+        return known if isinstance(known, _Refusal) else known.copy()
+    result = _parse(text, dialect)
+    if len(_CHECKED) >= _CHECKED_MAX:
+        _CHECKED.clear()
+    again = key in _CHECKED
+    _CHECKED[key] = result if again or isinstance(result, _Refusal) else None
+    return result.copy() if again and not isinstance(result, _Refusal) else result
 
 
-def _parse_error(exc: ParseError, text: str) -> str:
-    """sqlglot's parse error in words: where, and what was expected there (never its node classes)."""
-    detail = exc.errors[0] if exc.errors else {}
-    description = str(detail.get("description") or "cannot parse")
-    token = str(detail.get("highlight") or "")
-    line, col = detail.get("line"), detail.get("col")
-    where = ""
-    if isinstance(line, int) and isinstance(col, int):
-        col = max(1, col - len(token) + 1)  # sqlglot gives the token's last character
-        where = f" at line {line}, column {col}" if "\n" in text else f" at character {col}"
-    missing = re.match(r"Required keyword: '(\w+)' missing for <class '[\w.]*\.(\w+)'>", description)
-    if missing and missing.group(2) == "Between":
-        what = f"expected AND after {token!r} (BETWEEN low AND high)"
-    elif missing or description.startswith("Expected"):
-        what = f"expected an expression after {token!r}" if missing else description[0].lower() + description[1:]
-    elif description.startswith("Expecting "):
-        what = f"expected {description.split(' ', 1)[1]!r} after {token!r}"
-    elif description.startswith("Invalid expression") or "<class" in description:
-        what = f"unexpected {token!r}"
-    else:
-        what = description
-    return f"invalid SQL{where}: {what}"
-
-
-@lru_cache(maxsize=4096)
 def _parse(text: str, dialect: str) -> exp.Expr | _Refusal:
     """Parse and check one snippet; return the tree, or why it is refused."""
     if len(text) > MAX_SNIPPET_CHARS:
         return _Refusal(f"snippet is {len(text)} characters; the limit is {MAX_SNIPPET_CHARS}")
-    tokens = _tokens(text, dialect)
+    tokens = read_tokens(text, dialect)
     if isinstance(tokens, str):
         return _Refusal(tokens)
     for token in tokens:
@@ -338,7 +300,7 @@ def _parse(text: str, dialect: str) -> exp.Expr | _Refusal:
             return _Refusal("comments are not allowed")
     if not tokens:
         return _Refusal("empty expression")
-    statements = _parse_all(text, dialect)
+    statements = parse_tokens(text, dialect, tokens)
     if isinstance(statements, str):
         return _Refusal(statements)
     if len(statements) != 1 or statements[0] is None:
@@ -350,7 +312,7 @@ def _parse(text: str, dialect: str) -> exp.Expr | _Refusal:
             return _Refusal(*translated)
         tree = translated
     nodes = list(tree.walk())
-    for node in nodes:
+    for node in (n for n in nodes if isinstance(n, _FORBIDDEN_ANY)):  # one test for most nodes
         if isinstance(node, exp.SetOperation):
             return _Refusal("set operations (UNION, INTERSECT, EXCEPT) are not allowed")
         for kind, message in _FORBIDDEN:
@@ -397,10 +359,9 @@ def parse_snippet(text: str, dialect: str, where: Location, *,
     """
     if not isinstance(text, str):
         raise SpecError(f"a SQL snippet must be a string, not {type(text).__name__}", where)
-    result = _parse(text.rstrip(), dialect)
-    if isinstance(result, _Refusal):
-        raise SpecError(f"{result.message} in {_shorten(text, 200, keep=True)!r}", where, result.hint)
-    tree = result.copy()
+    tree = _checked(text.rstrip(), dialect)
+    if isinstance(tree, _Refusal):
+        raise SpecError(f"{tree.message} in {_shorten(text, 200, keep=True)!r}", where, tree.hint)
     if not allow_aggregates:
         for node in tree.find_all(exp.AggFunc):
             raise SpecError(f"aggregate {node.sql(dialect=sqlglot_dialect(dialect))!r} is not allowed "
@@ -472,14 +433,14 @@ def parse_query(text: str, dialect: str, where: Location) -> exp.Query:
     if len(text) > MAX_QUERY_CHARS:
         raise SpecError(f"a model's sql is {len(text)} characters; the limit is {MAX_QUERY_CHARS}",
                         where)
-    tokens = _tokens(text, dialect)
+    tokens = read_tokens(text, dialect)
     if isinstance(tokens, str):
         raise SpecError(tokens, where)
     if any(t.comments for t in tokens):
         raise SpecError("comments are not allowed in a model's sql", where)
     if sum(t.token_type == TokenType.SEMICOLON for t in tokens) > 0:
         raise SpecError("';' is not allowed: a model's sql is one SELECT", where)
-    statements = _parse_all(text, dialect)
+    statements = parse_tokens(text, dialect, tokens)
     if isinstance(statements, str):
         raise SpecError(statements, where)
     if len(statements) != 1 or not isinstance(statements[0], exp.Query):
