@@ -263,13 +263,15 @@ def _show(node: exp.Expr, dialect: str) -> str:
         return type(node).__name__
 
 
+#: A checked snippet: its tree, and whether the tree holds an aggregate function.
+_Checked = tuple[exp.Expr, bool]
 #: Snippets met before, by (text, dialect): the checked tree (copied for each use) or
 #: the refusal; None for a text met once, whose tree went to its caller uncopied.
-_CHECKED: dict[tuple[str, str], exp.Expr | _Refusal | None] = {}
+_CHECKED: dict[tuple[str, str], _Checked | _Refusal | None] = {}
 _CHECKED_MAX = 4096
 
 
-def _checked(text: str, dialect: str) -> exp.Expr | _Refusal:
+def _checked(text: str, dialect: str) -> _Checked | _Refusal:
     """A checked tree of ``text`` that no one else holds, or why it is refused.
 
     Most snippets of a large project are met once: their tree is parsed and handed
@@ -277,17 +279,17 @@ def _checked(text: str, dialect: str) -> exp.Expr | _Refusal:
     key = (text, dialect)
     known = _CHECKED.get(key)
     if known is not None:
-        return known if isinstance(known, _Refusal) else known.copy()
+        return known if isinstance(known, _Refusal) else (known[0].copy(), known[1])
     result = _parse(text, dialect)
     if len(_CHECKED) >= _CHECKED_MAX:
         _CHECKED.clear()
     again = key in _CHECKED
     _CHECKED[key] = result if again or isinstance(result, _Refusal) else None
-    return result.copy() if again and not isinstance(result, _Refusal) else result
+    return (result[0].copy(), result[1]) if again and not isinstance(result, _Refusal) else result
 
 
-def _parse(text: str, dialect: str) -> exp.Expr | _Refusal:
-    """Parse and check one snippet; return the tree, or why it is refused."""
+def _parse(text: str, dialect: str) -> _Checked | _Refusal:
+    """Parse and check one snippet; return the tree and whether it aggregates, or why it is refused."""
     if len(text) > MAX_SNIPPET_CHARS:
         return _Refusal(f"snippet is {len(text)} characters; the limit is {MAX_SNIPPET_CHARS}")
     tokens = read_tokens(text, dialect)
@@ -332,7 +334,7 @@ def _parse(text: str, dialect: str) -> exp.Expr | _Refusal:
             return refusal
     if (too_long := text_bound_refusal(tree)) is not None:  # rpad(x, 1e9): memory, no answer
         return _Refusal(too_long, BOUND_HINT)
-    return tree
+    return tree, any(isinstance(node, exp.AggFunc) for node in nodes)
 
 
 def parse_snippet(text: str, dialect: str, where: Location, *,
@@ -359,10 +361,11 @@ def parse_snippet(text: str, dialect: str, where: Location, *,
     """
     if not isinstance(text, str):
         raise SpecError(f"a SQL snippet must be a string, not {type(text).__name__}", where)
-    tree = _checked(text.rstrip(), dialect)
-    if isinstance(tree, _Refusal):
-        raise SpecError(f"{tree.message} in {_shorten(text, 200, keep=True)!r}", where, tree.hint)
-    if not allow_aggregates:
+    checked = _checked(text.rstrip(), dialect)
+    if isinstance(checked, _Refusal):
+        raise SpecError(f"{checked.message} in {_shorten(text, 200, keep=True)!r}", where, checked.hint)
+    tree, aggregates = checked
+    if aggregates and not allow_aggregates:
         for node in tree.find_all(exp.AggFunc):
             raise SpecError(f"aggregate {node.sql(dialect=sqlglot_dialect(dialect))!r} is not allowed "
                             f"here (measures aggregate with 'agg') in {_shorten(text, 200, True)!r}",
