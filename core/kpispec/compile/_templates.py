@@ -23,9 +23,19 @@ def _template(dialect: str, text: str) -> exp.Expr:
 
 
 def fill(dialect: str, text: str, **values: exp.Expr) -> exp.Expr:
+    """The template ``text`` with ``values`` in its placeholders.
+
+    A value goes in as is where it first appears and as a copy where it appears
+    again: pass trees that are no longer part of another tree (the children of
+    the node the template replaces).
+    """
+    used: set[str] = set()
+
     def swap(node: exp.Expr) -> exp.Expr:
         if isinstance(node, exp.Column) and not node.table and node.name.startswith("__"):
-            value = values[node.name[2:]].copy()
+            name = node.name[2:]
+            value = values[name].copy() if name in used else values[name]
+            used.add(name)
             # Operator precedence differs between dialects (SQLite's || binds tighter
             # than *): an operator expression always goes in parentheses.
             return exp.paren(value) if isinstance(value, (exp.Binary, exp.Unary)) else value

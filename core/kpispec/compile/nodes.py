@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NODES", "AddMonthsClamped", "AddPeriods", "AddSeconds", "DateLiteral", "DatePart", "Instant",
     "LabelConcat", "Node", "NullSafeEq", "Percentile", "TimestampLiteral", "ToLocal", "Truncate",
-    "add_periods", "constant_row", "date_literal", "fiscal_label", "is_constant_row", "period_of",
+    "add_periods", "constant_row", "date_literal", "fiscal_label", "is_constant_row", "offsets_case", "period_of",
     "timestamp_literal", "to_local",
 ]
 
@@ -81,10 +81,18 @@ class Instant(Node):
 
 
 class ToLocal(Node):
-    """The naive UTC timestamp ``this`` as wall-clock time in the zone ``zone``; ``offsets``
-    is the same spelled as the zone's offsets (for engines without a zone database)."""
+    """The naive UTC timestamp ``this`` as wall-clock time in the zone ``zone``; ``first``
+    and ``last`` (ISO dates, or absent: unbounded) are where the zone's offsets must be
+    exact, for engines without a zone database (:func:`offsets_case`)."""
 
-    arg_types: ClassVar[dict[str, bool]] = {"this": True, "zone": True, "offsets": True}
+    arg_types: ClassVar[dict[str, bool]] = {"this": True, "zone": True, "first": False,
+                                            "last": False}
+
+    def span(self) -> tuple[dt.date, dt.date] | None:
+        first, last = self.args.get("first"), self.args.get("last")
+        if first is None or last is None:
+            return None
+        return dt.date.fromisoformat(first.name), dt.date.fromisoformat(last.name)
 
 
 class DatePart(Node):
@@ -209,29 +217,27 @@ def fiscal_label(period: exp.Expr, grain: str, calendar: Calendar) -> exp.Expr:
 
 def to_local(value: exp.Expr, calendar: Calendar,
              span: tuple[dt.date, dt.date] | None = None) -> exp.Expr:
-    """The naive UTC timestamp ``value`` as wall-clock time in the calendar's zone.
-
-    Engines with a dependable zone database use it. For the others the zone's
-    offsets are spelled out from Python's zone database as one CASE over the
-    instants the offset changes — exact over ``span`` (the dates the query's
-    periods can reach), the nearest offset outside it.
-    """
+    """The naive UTC timestamp ``value`` as wall-clock time in the calendar's zone
+    (``span``: the dates the query's periods can reach; None: unbounded)."""
     if calendar.is_utc:
         return value
     assert calendar.timezone is not None
-    offsets = calendar.offsets(*span) if span else calendar.offsets()
+    first, last = (exp.Literal.string(day.isoformat()) for day in span) if span else (None, None)
+    return ToLocal(this=value, zone=exp.Literal.string(calendar.timezone), first=first, last=last)
+
+
+def offsets_case(value: exp.Expr, offsets: tuple[tuple[dt.datetime, int], ...]) -> exp.Expr:
+    """``value`` moved by a zone's UTC ``offsets`` (:meth:`kpispec.calendar.Calendar.offsets`):
+    one CASE over the instants the offset changes, for engines without a zone database."""
 
     def shifted(seconds: int) -> exp.Expr:
         if not seconds:
             return value.copy()
         return AddSeconds(this=value.copy(), expression=exp.Literal.number(seconds))
 
-    spelled: exp.Expr
     if len(offsets) == 1:
-        spelled = shifted(offsets[0][1])
-    else:
-        ifs = [exp.If(this=exp.LT(this=value.copy(), expression=timestamp_literal(at)),
-                      true=shifted(before))
-               for (_, before), (at, _) in itertools.pairwise(offsets)]
-        spelled = exp.Case(ifs=ifs, default=shifted(offsets[-1][1]))
-    return ToLocal(this=value, zone=exp.Literal.string(calendar.timezone), offsets=spelled)
+        return shifted(offsets[0][1])
+    ifs = [exp.If(this=exp.LT(this=value.copy(), expression=timestamp_literal(at)),
+                  true=shifted(before))
+           for (_, before), (at, _) in itertools.pairwise(offsets)]
+    return exp.Case(ifs=ifs, default=shifted(offsets[-1][1]))

@@ -98,8 +98,10 @@ class Spelling:
     def to_local(self, node: nodes.ToLocal) -> exp.Expr:
         if self.TO_LOCAL is not None:
             return self.fill(self.TO_LOCAL, x=node.this, z=node.args["zone"])
-        offsets: exp.Expr = node.args["offsets"]
-        return offsets
+        from kpispec.calendar import Calendar
+
+        offsets = Calendar(timezone=node.args["zone"].name).offsets(*(node.span() or ()))
+        return self.lower(nodes.offsets_case(node.this, offsets), whole=False)
 
     def date_part(self, node: nodes.DatePart) -> exp.Expr:
         return exp.Extract(this=exp.var(node.args["part"]), expression=node.this)
