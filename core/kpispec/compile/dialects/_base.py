@@ -128,10 +128,9 @@ class Spelling:
         return tree
 
     def portable(self, tree: exp.Expr) -> exp.Expr:
-        """Rewrite constructs of users' snippets whose sqlglot spelling is wrong here (in place)."""
-        from kpispec.compile.snippet_functions import snippet_functions
-
-        return snippet_functions(tree, self.NAME)
+        """Rewrite constructs of users' snippets whose sqlglot spelling is wrong here (in place;
+        the rewrites are in :mod:`kpispec.compile.snippet_functions`)."""
+        return tree
 
     def spell(self, node: exp.Expr) -> exp.Expr:
         """One kpispec node, its children already standard, as standard sqlglot nodes."""

@@ -10,6 +10,7 @@ from sqlglot.dialects.bigquery import BigQuery
 from sqlglot.generators.bigquery import BigQueryGenerator
 
 from kpispec.compile import nodes
+from kpispec.compile import snippet_functions as snippets
 from kpispec.compile.dialects._base import Spelling, spelled
 
 __all__ = ["DIALECT", "KpispecBigQuery"]
@@ -35,6 +36,10 @@ class KpispecBigQuery(BigQuery, Spelling):
 
     def instant(self, node: nodes.Instant) -> exp.Expr:
         return exp.cast(node.this, exp.DataType.Type.DATETIME)
+
+    def portable(self, tree: exp.Expr) -> exp.Expr:  # naive timestamps are DATETIMEs
+        return snippets.seconds_between(snippets.datetime_truncation(tree), self.SQLGLOT,
+                                        "DATETIME_DIFF(__b, __a, SECOND)")
 
     class Generator(BigQueryGenerator):
         TRANSFORMS = spelled(BigQueryGenerator.TRANSFORMS)

@@ -9,6 +9,7 @@ from sqlglot import exp
 from sqlglot.dialects.clickhouse import ClickHouse
 from sqlglot.generators.clickhouse import ClickHouseGenerator
 
+from kpispec.compile import snippet_functions as snippets
 from kpispec.compile.dialects._base import Spelling, spelled
 
 __all__ = ["DIALECT", "KpispecClickHouse"]
@@ -34,6 +35,9 @@ class KpispecClickHouse(ClickHouse, Spelling):
             tree.set("settings", [exp.EQ(this=exp.column("join_use_nulls"),
                                          expression=exp.Literal.number(1))])
         return tree
+
+    def portable(self, tree: exp.Expr) -> exp.Expr:  # the unit is quoted: dateDiff('second', …)
+        return snippets.seconds_between(tree, self.SQLGLOT, None)
 
     class Generator(ClickHouseGenerator):
         TRANSFORMS = spelled(ClickHouseGenerator.TRANSFORMS)

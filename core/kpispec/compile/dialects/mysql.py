@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+from sqlglot import exp
 from sqlglot.dialects.mysql import MySQL
 from sqlglot.generators.mysql import MySQLGenerator
 
+from kpispec.compile import snippet_functions as snippets
 from kpispec.compile.dialects._base import Spelling, spelled
 
 __all__ = ["DIALECT", "KpispecMySQL"]
@@ -26,6 +28,9 @@ class KpispecMySQL(MySQL, Spelling):
     #: Its zone tables must be loaded by hand: local time uses the zone's offsets.
     ADD_SECONDS: ClassVar[str | None] = "DATE_ADD(__x, INTERVAL __n SECOND)"
     CONCAT: ClassVar[str] = "CONCAT(__a, CAST(__b AS CHAR), __c)"
+
+    def portable(self, tree: exp.Expr) -> exp.Expr:  # its DATEDIFF counts days
+        return snippets.seconds_between(tree, self.SQLGLOT, "TIMESTAMPDIFF(SECOND, __a, __b)")
 
     class Generator(MySQLGenerator):
         TRANSFORMS = spelled(MySQLGenerator.TRANSFORMS)

@@ -11,6 +11,7 @@ from sqlglot.dialects.oracle import Oracle
 from sqlglot.generators.oracle import OracleGenerator
 
 from kpispec.compile import nodes
+from kpispec.compile import snippet_functions as snippets
 from kpispec.compile.dialects._base import Spelling, null_safe_eq_spelled_out, spelled
 
 __all__ = ["DIALECT", "KpispecOracle"]
@@ -59,6 +60,10 @@ class KpispecOracle(Oracle, Spelling):
             if nodes.is_constant_row(select):
                 select.from_("DUAL", copy=False)
         return tree
+
+    def portable(self, tree: exp.Expr) -> exp.Expr:  # no DATEDIFF
+        return snippets.seconds_between(snippets.trunc_truncation(tree, self.SQLGLOT), self.SQLGLOT,
+                                        "(CAST(__b AS DATE) - CAST(__a AS DATE)) * 86400")
 
     class Generator(OracleGenerator):
         TRANSFORMS = spelled(OracleGenerator.TRANSFORMS)

@@ -11,6 +11,7 @@ from sqlglot.dialects.spark import Spark
 from sqlglot.generators.spark import SparkGenerator
 
 from kpispec.compile import nodes
+from kpispec.compile import snippet_functions as snippets
 from kpispec.compile.dialects._base import Spelling, spelled
 from kpispec.extensions import AddDays
 
@@ -34,6 +35,9 @@ class SparkRules(Spelling):
 
     def percentile(self, node: nodes.Percentile) -> exp.Expr:  # sqlglot writes the approximate one
         return exp.Anonymous(this="PERCENTILE", expressions=[node.this, node.expression])
+
+    def portable(self, tree: exp.Expr) -> exp.Expr:
+        return snippets.decimal_constants_as_doubles(tree)
 
     def table_refusal(self, table: str, db: str) -> str | None:
         if db in _FILE_FORMATS:

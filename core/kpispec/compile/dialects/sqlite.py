@@ -10,6 +10,7 @@ from sqlglot.dialects.sqlite import SQLite
 from sqlglot.generators.sqlite import SQLiteGenerator
 
 from kpispec.compile import nodes
+from kpispec.compile import snippet_functions as snippets
 from kpispec.compile.dialects._base import Spelling, spelled
 
 __all__ = ["DIALECT", "KpispecSQLite"]
@@ -61,6 +62,12 @@ class KpispecSQLite(SQLite, Spelling):
                          "(CAST(STRFTIME('%d', __x) AS INTEGER) - 1) || ' days'), "
                          "DATE(__x, 'start of month', (__n + 1) || ' months', '-1 days'))",
                          x=node.this, n=node.expression)
+
+    def portable(self, tree: exp.Expr) -> exp.Expr:
+        # julianday differences lose a second to floating error; epoch seconds are exact
+        # and, like DuckDB's date_diff, count whole-second boundaries.
+        return snippets.seconds_between(snippets.sqlite_time(tree), self.SQLGLOT, (
+            "CAST(STRFTIME('%s', __b) AS INTEGER) - CAST(STRFTIME('%s', __a) AS INTEGER)"))
 
     class Generator(SQLiteGenerator):
         TRANSFORMS = spelled(SQLiteGenerator.TRANSFORMS)
