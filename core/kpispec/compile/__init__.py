@@ -180,7 +180,7 @@ class BuiltQuery:
         tree: exp.Expr = spelling.lower(self.tree.copy() if copy else self.tree)
         assert isinstance(tree, exp.Select)
         columns = tuple(e.alias_or_name for e in tree.expressions)
-        check_lengths(columns, dialect)
+        check_lengths(columns, dialect, spelling.COLUMN_NAME_LIMIT, spelling.COLUMN_NAME_UNIT)
         if modify:
             tree = _modify(tree, dialect, QueryContext(query.metrics, query.dimensions, query.grain,
                                                        query.start, query.end, dialect,

@@ -33,10 +33,6 @@ __all__ = ["MAX_INTERNAL_BYTES", "check_lengths", "finalize", "internal", "publi
 
 #: The longest internal name, in UTF-8 bytes: PostgreSQL's limit, the lowest of the engines.
 MAX_INTERNAL_BYTES = 63
-#: The longest column alias each engine takes (bytes for PostgreSQL, characters elsewhere),
-#: where it has a limit a name may plausibly reach.
-IDENTIFIER_LIMITS = {"postgres": 63, "mysql": 256, "redshift": 127, "oracle": 128, "tsql": 128,
-                     "snowflake": 255, "bigquery": 300}
 #: Column names SQLite cannot read back from a subquery (``x."true"`` is "no such column").
 _UNADDRESSABLE = frozenset({"true", "false"})
 
@@ -115,19 +111,18 @@ def finalize(tree: exp.Expr, models: Mapping[str, Model]) -> exp.Expr:
     return tree
 
 
-def check_lengths(columns: Iterable[str], dialect: str) -> None:
-    """Refuse result column names longer than ``dialect`` can name a column.
+def check_lengths(columns: Iterable[str], dialect: str, limit: int | None, unit: str) -> None:
+    """Refuse result column names longer than ``dialect`` can name a column: at most
+    ``limit`` UTF-8 ``"bytes"`` or ``"characters"`` (the dialect class's COLUMN_NAME_LIMIT).
 
     Raises:
         QueryError: naming the column, its length and the engine's limit.
     """
-    limit = IDENTIFIER_LIMITS.get(dialect)
     if limit is None:
         return
     for name in columns:
-        size = len(name.encode()) if dialect == "postgres" else len(name)
+        size = len(name.encode()) if unit == "bytes" else len(name)
         if size > limit:
-            unit = "bytes" if dialect == "postgres" else "characters"
             raise QueryError(f"result column {name!r} is {size} {unit} long; {dialect} names "
                              f"columns of at most {limit} {unit}",
                              hint="Give the metric or dimension a shorter name")

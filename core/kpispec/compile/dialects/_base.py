@@ -34,6 +34,10 @@ class Spelling:
     SQLGLOT: ClassVar[str]
     #: Aggregations the dialect cannot compute (as an aggregate over a GROUP BY).
     UNSUPPORTED_AGGREGATES: ClassVar[frozenset[str]] = frozenset()
+    #: The longest result column name the engine takes, where a metric or dimension name
+    #: may plausibly reach it (None: no such limit), counted in UTF-8 "bytes" or "characters".
+    COLUMN_NAME_LIMIT: ClassVar[int | None] = None
+    COLUMN_NAME_UNIT: ClassVar[str] = "characters"
     #: Reserved words sqlglot does not list for the dialect (from the engine's documentation).
     EXTRA_RESERVED: ClassVar[frozenset[str]] = frozenset()
     #: Truncation of a timestamp to the first day (a DATE) of its period, by grain.

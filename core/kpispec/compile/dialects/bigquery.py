@@ -18,6 +18,7 @@ __all__ = ["DIALECT", "KpispecBigQuery"]
 
 class KpispecBigQuery(BigQuery, Spelling):
     NAME = SQLGLOT = "bigquery"
+    COLUMN_NAME_LIMIT = 300
     UNSUPPORTED_AGGREGATES: ClassVar[frozenset[str]] = frozenset({"median", "percentile"})
     TRUNCATE: ClassVar[Mapping[str, str]] = {
         "day": "CAST(__x AS DATE)",

@@ -17,6 +17,7 @@ __all__ = ["DIALECT", "KpispecMySQL"]
 
 class KpispecMySQL(MySQL, Spelling):
     NAME = SQLGLOT = "mysql"
+    COLUMN_NAME_LIMIT = 256
     UNSUPPORTED_AGGREGATES: ClassVar[frozenset[str]] = frozenset({"median", "percentile"})
     TRUNCATE: ClassVar[Mapping[str, str]] = {
         "day": "DATE(__x)",

@@ -19,6 +19,7 @@ __all__ = ["DIALECT", "KpispecOracle"]
 
 class KpispecOracle(Oracle, Spelling):
     NAME = SQLGLOT = "oracle"
+    COLUMN_NAME_LIMIT = 128
     EXTRA_RESERVED: ClassVar[frozenset[str]] = frozenset({
         "access", "audit", "cluster", "comment", "compress", "date", "exclusive", "file",
         "identified", "immediate", "increment", "index", "initial", "level", "lock", "long",

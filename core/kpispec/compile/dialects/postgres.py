@@ -14,6 +14,8 @@ __all__ = ["DIALECT", "KpispecPostgres"]
 
 class KpispecPostgres(Postgres, Spelling):
     NAME = SQLGLOT = "postgres"
+    COLUMN_NAME_LIMIT = 63
+    COLUMN_NAME_UNIT = "bytes"
     TO_LOCAL: ClassVar[str | None] = "(__x AT TIME ZONE 'UTC') AT TIME ZONE __z"
 
     class Generator(PostgresGenerator):

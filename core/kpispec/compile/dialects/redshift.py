@@ -14,6 +14,7 @@ __all__ = ["DIALECT", "KpispecRedshift"]
 
 class KpispecRedshift(Redshift, Spelling):
     NAME = SQLGLOT = "redshift"
+    COLUMN_NAME_LIMIT = 127
     TO_LOCAL: ClassVar[str | None] = "CONVERT_TIMEZONE('UTC', __z, __x)"
 
     class Generator(RedshiftGenerator):

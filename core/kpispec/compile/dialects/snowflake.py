@@ -15,6 +15,7 @@ __all__ = ["DIALECT", "KpispecSnowflake"]
 
 class KpispecSnowflake(Snowflake, Spelling):
     NAME = SQLGLOT = "snowflake"
+    COLUMN_NAME_LIMIT = 255
     TRUNCATE: ClassVar[Mapping[str, str]] = {  # DATE_TRUNC('WEEK') follows the session's WEEK_START
         "week": "DATEADD(DAY, 1 - DAYOFWEEKISO(__x), CAST(__x AS DATE))",
     }

@@ -18,6 +18,7 @@ __all__ = ["DIALECT", "KpispecTSQL"]
 
 class KpispecTSQL(TSQL, Spelling):
     NAME = SQLGLOT = "tsql"
+    COLUMN_NAME_LIMIT = 128
     UNSUPPORTED_AGGREGATES: ClassVar[frozenset[str]] = frozenset({"median", "percentile"})
     EXTRA_RESERVED: ClassVar[frozenset[str]] = frozenset({
         "backup", "browse", "bulk", "checkpoint", "clustered", "compute", "contains",
